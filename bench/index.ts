@@ -1,0 +1,16 @@
+// npm run bench: every benchmark in one run; figures and ratios measured side
+// by side, printed as tables.
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { benchMl } from './ml.js';
+
+const { values: a } = parseArgs({
+  options: { models: { type: 'string', default: 'models' }, name: { type: 'string', default: 'shakespeare' }, only: { type: 'string' } },
+  strict: true,
+});
+
+console.log(`bardbot benchmarks — ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString()}`);
+if (!a.only || a.only === 'ml') {
+  console.log('\n## Generation and training (issue: foundation)');
+  console.table(await benchMl(a.models, a.name));
+}

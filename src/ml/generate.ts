@@ -1,0 +1,149 @@
+// Batched text generation on the stateful decoder. Rows join (after priming
+// with their seed) and leave (when done) between steps, so concurrent requests
+// share every step's matrix multiplies.
+import { concatStates, selectRows, type CharDecoder, type LstmState } from './decoder.js';
+import { makeRng, type Rng } from './rng.js';
+import { sample, type SamplingOptions } from './sampling.js';
+import type { Vocabulary } from './vocab.js';
+
+export const LIMITS = {
+  maxSeedChars: 500,
+  minLength: 1,
+  maxLength: 2000,
+  maxTemperature: 2,
+} as const;
+
+export interface GenerationRequest extends SamplingOptions {
+  /** Text the output starts with; primes the state. May be empty. */
+  seed: string;
+  /** Characters to generate after the seed. */
+  length: number;
+  /** Makes the output reproducible. */
+  rngSeed?: number;
+}
+
+export class GenerationInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GenerationInputError';
+  }
+}
+
+/** Checks a request against the limits and the vocabulary; throws GenerationInputError. */
+export function validateRequest(req: GenerationRequest, vocab: Vocabulary): void {
+  if (req.seed.length > LIMITS.maxSeedChars) {
+    throw new GenerationInputError(`seed is ${req.seed.length} characters; the limit is ${LIMITS.maxSeedChars}`);
+  }
+  const unknown = vocab.unknown(req.seed);
+  if (unknown.length > 0) {
+    throw new GenerationInputError(
+      `the seed has characters the model never saw: ${unknown.map((c) => JSON.stringify(c)).join(' ')}`,
+    );
+  }
+  if (!Number.isInteger(req.length) || req.length < LIMITS.minLength || req.length > LIMITS.maxLength) {
+    throw new GenerationInputError(`length must be a whole number from ${LIMITS.minLength} to ${LIMITS.maxLength}`);
+  }
+  if (!(req.temperature > 0 && req.temperature <= LIMITS.maxTemperature)) {
+    throw new GenerationInputError(`temperature must be above 0 and at most ${LIMITS.maxTemperature}`);
+  }
+  if (req.topK !== undefined && !(Number.isInteger(req.topK) && req.topK >= 1 && req.topK <= vocab.size)) {
+    throw new GenerationInputError(`top_k must be a whole number from 1 to ${vocab.size}`);
+  }
+  if (req.topP !== undefined && !(req.topP > 0 && req.topP <= 1)) {
+    throw new GenerationInputError('top_p must be above 0 and at most 1');
+  }
+}
+
+/**
+ * Priming starts after a newline (so an empty seed starts a fresh line, as a
+ * speech does in the corpus); vocabularies without one start after a space,
+ * else after their first character.
+ */
+export function startChar(vocab: Vocabulary): string {
+  return ['\n', ' '].find((c) => vocab.has(c)) ?? vocab.chars[0];
+}
+
+interface Row<K> {
+  key: K;
+  req: GenerationRequest;
+  rng: Rng;
+  last: number;
+  out: number[];
+}
+
+/** Continuous batching: `add` requests at any time, call `step` until `size` is 0. */
+export class BatchGenerator<K = number> {
+  private rows: Row<K>[] = [];
+  private state: LstmState | undefined;
+  private joining: { row: Row<K>; state: LstmState }[] = [];
+
+  constructor(
+    private readonly decoder: CharDecoder,
+    private readonly vocab: Vocabulary,
+  ) {}
+
+  get size(): number {
+    return this.rows.length + this.joining.length;
+  }
+
+  /** Keys of every request not finished yet. */
+  keys(): K[] {
+    return [...this.rows.map((r) => r.key), ...this.joining.map((j) => j.row.key)];
+  }
+
+  /** Validates and primes a request; it joins the batch at the next step. */
+  add(key: K, req: GenerationRequest): void {
+    validateRequest(req, this.vocab);
+    const prime = this.vocab.encode(startChar(this.vocab) + req.seed);
+    let state = this.decoder.zeroState(1);
+    for (let i = 0; i < prime.length - 1; i++) state = this.decoder.step(prime.subarray(i, i + 1), state).state;
+    const row = { key, req, rng: makeRng(req.rngSeed), last: prime[prime.length - 1], out: [] };
+    this.joining.push({ row, state });
+  }
+
+  /** One decode step for every row; returns the rows that finished. */
+  step(): { key: K; text: string }[] {
+    this.admit();
+    if (this.rows.length === 0 || !this.state) return [];
+    const { logits: values, state } = this.decoder.step(Int32Array.from(this.rows, (r) => r.last), this.state);
+    this.state = state;
+    const v = this.decoder.vocabSize;
+    const done: number[] = [];
+    this.rows.forEach((row, i) => {
+      row.last = sample(values.subarray(i * v, (i + 1) * v), row.req, row.rng);
+      row.out.push(row.last);
+      if (row.out.length >= row.req.length) done.push(i);
+    });
+    const finished = done.map((i) => ({ key: this.rows[i].key, text: this.rows[i].req.seed + this.vocab.decode(this.rows[i].out) }));
+    if (done.length > 0) this.keep(this.rows.map((_, i) => i).filter((i) => !done.includes(i)));
+    return finished;
+  }
+
+  /** Drops every row. */
+  clear(): void {
+    this.state = undefined;
+    this.rows = [];
+    this.joining = [];
+  }
+
+  private admit(): void {
+    if (this.joining.length === 0) return;
+    this.state = concatStates([...(this.state ? [this.state] : []), ...this.joining.map((j) => j.state)]);
+    this.rows.push(...this.joining.map((j) => j.row));
+    this.joining = [];
+  }
+
+  private keep(indices: number[]): void {
+    this.rows = indices.map((i) => this.rows[i]);
+    this.state = indices.length > 0 ? selectRows(this.state!, indices) : undefined;
+  }
+}
+
+/** Generates every request to completion in one batch; results in request order. */
+export function generate(decoder: CharDecoder, vocab: Vocabulary, requests: GenerationRequest[]): string[] {
+  const batch = new BatchGenerator<number>(decoder, vocab);
+  const out: string[] = new Array(requests.length);
+  requests.forEach((r, i) => batch.add(i, r));
+  while (batch.size > 0) for (const { key, text } of batch.step()) out[key] = text;
+  return out;
+}

@@ -1,0 +1,57 @@
+// Character vocabulary: sorted distinct characters of the corpus, so the same
+// corpus always gives the same ids. Saved with every model.
+
+export class UnknownCharactersError extends Error {
+  constructor(readonly characters: string[]) {
+    super(`unknown characters: ${characters.map((c) => JSON.stringify(c)).join(', ')}`);
+    this.name = 'UnknownCharactersError';
+  }
+}
+
+export class Vocabulary {
+  readonly chars: readonly string[];
+  private readonly ids: Map<string, number>;
+
+  constructor(chars: Iterable<string>) {
+    this.chars = [...new Set(chars)].sort();
+    this.ids = new Map(this.chars.map((c, i) => [c, i]));
+  }
+
+  static fromText(text: string): Vocabulary {
+    return new Vocabulary(text);
+  }
+
+  get size(): number {
+    return this.chars.length;
+  }
+
+  has(char: string): boolean {
+    return this.ids.has(char);
+  }
+
+  /** Distinct characters of `text` missing from the vocabulary, in order of appearance. */
+  unknown(text: string): string[] {
+    return [...new Set(text)].filter((c) => !this.ids.has(c));
+  }
+
+  /** Encodes `text`; throws UnknownCharactersError naming every unknown character. */
+  encode(text: string): Int32Array {
+    const out = new Int32Array(text.length);
+    for (let i = 0; i < text.length; i++) {
+      const id = this.ids.get(text[i]);
+      if (id === undefined) throw new UnknownCharactersError(this.unknown(text));
+      out[i] = id;
+    }
+    return out;
+  }
+
+  decode(ids: ArrayLike<number>): string {
+    let s = '';
+    for (let i = 0; i < ids.length; i++) s += this.chars[ids[i]];
+    return s;
+  }
+
+  equals(other: Vocabulary): boolean {
+    return this.chars.length === other.chars.length && this.chars.every((c, i) => c === other.chars[i]);
+  }
+}

@@ -1,0 +1,111 @@
+// Generation worker thread: holds loaded model versions and decodes all their
+// requests in continuous batches, off the bot's event loop. A version being
+// replaced keeps serving the requests it started until the last one finishes,
+// then its tensors are freed.
+import { parentPort } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../ml/backend.js';
+import type { CharDecoder } from '../ml/decoder.js';
+import { BatchGenerator, GenerationInputError, generate } from '../ml/generate.js';
+import type { Vocabulary } from '../ml/vocab.js';
+import { loadVersion } from './loaded-model.js';
+import type { FromWorker, ToWorker, VersionToLoad } from './protocol.js';
+
+interface Loaded {
+  model: tf.LayersModel;
+  decoder: CharDecoder;
+  vocab: Vocabulary;
+  batch: BatchGenerator<number>;
+  retiring: boolean;
+}
+
+const port = parentPort!;
+const send = (m: FromWorker) => port.postMessage(m);
+const versions = new Map<string, Loaded>();
+let pumping = false;
+
+async function load(ref: VersionToLoad): Promise<void> {
+  const t0 = performance.now();
+  const existing = versions.get(ref.version);
+  if (existing) {
+    existing.retiring = false;
+    send({ type: 'loaded', version: ref.version, ms: 0 });
+    return;
+  }
+  try {
+    // Checksums are verified here too: files may have changed since the main thread looked.
+    const { model, decoder, vocab } = await loadVersion(ref.dir);
+    // Warm up (first kernel calls allocate and compile) before taking traffic.
+    generate(decoder, vocab, [{ seed: '', length: 8, temperature: 1, rngSeed: 1 }]);
+    versions.set(ref.version, { model, decoder, vocab, batch: new BatchGenerator(decoder, vocab), retiring: false });
+    send({ type: 'loaded', version: ref.version, ms: performance.now() - t0 });
+  } catch (err) {
+    send({ type: 'load-failed', version: ref.version, message: (err as Error).message });
+  }
+}
+
+function release(version: string): void {
+  const v = versions.get(version);
+  if (!v || !v.retiring || v.batch.size > 0) return;
+  v.decoder.dispose();
+  v.model.dispose();
+  versions.delete(version);
+  send({ type: 'unloaded', version, tensors: tf.memory().numTensors });
+}
+
+function pump(): void {
+  pumping = false;
+  for (const [version, v] of versions) {
+    if (v.batch.size === 0) continue;
+    try {
+      for (const { key, text } of v.batch.step()) send({ type: 'done', id: key, text, version });
+    } catch (err) {
+      // A failed step fails the requests in its batch; the worker and other versions go on.
+      const message = (err as Error).message;
+      for (const id of v.batch.keys()) send({ type: 'failed', id, message, input: false });
+      v.batch.clear();
+    }
+    release(version);
+  }
+  schedule();
+}
+
+function schedule(): void {
+  if (pumping) return;
+  if ([...versions.values()].some((v) => v.batch.size > 0)) {
+    pumping = true;
+    // One step per turn of the event loop, so new requests join between steps.
+    setImmediate(pump);
+  }
+}
+
+port.on('message', (m: ToWorker) => {
+  switch (m.type) {
+    case 'load':
+      void load(m.model);
+      break;
+    case 'unload': {
+      const v = versions.get(m.version);
+      if (v) v.retiring = true;
+      release(m.version);
+      break;
+    }
+    case 'generate': {
+      const v = versions.get(m.version);
+      if (!v) {
+        send({ type: 'failed', id: m.id, message: `model version ${m.version} is not loaded`, input: false });
+        break;
+      }
+      try {
+        v.batch.add(m.id, m.params);
+        schedule();
+      } catch (err) {
+        send({ type: 'failed', id: m.id, message: (err as Error).message, input: err instanceof GenerationInputError });
+      }
+      break;
+    }
+  }
+});
+
+const info = await initBackend(process.env.BARDBOT_BACKEND);
+send({ type: 'ready', backend: info.name, reason: info.reason });

@@ -1,0 +1,254 @@
+// The training loop, char-rnn/nanoGPT style: random windows of the training
+// split, next-char loss at every position, Adam with global-norm clipping and a
+// warmup + cosine learning-rate schedule, validation every epoch, best weights
+// kept, early stopping, and checkpoints to resume from.
+import * as tf from '@tensorflow/tfjs';
+import { CharDecoder } from '../ml/decoder.js';
+import { evaluateLoss } from '../ml/evaluate.js';
+import { buildModel, lossFromLogits, type Architecture } from '../ml/model.js';
+import { makeRng } from '../ml/rng.js';
+import { splitCorpus } from '../ml/corpus.js';
+import { Vocabulary } from '../ml/vocab.js';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+
+export interface TrainConfig {
+  layers: number;
+  units: number;
+  dropout: number;
+  seqLen: number;
+  batchSize: number;
+  epochs: number;
+  /** Stop after this many minutes (the epoch in progress is evaluated and kept). */
+  maxMinutes?: number;
+  learningRate: number;
+  minLearningRate: number;
+  warmupSteps: number;
+  clipNorm: number;
+  /** Stop when validation loss has not improved for this many epochs. */
+  patience: number;
+  seed: number;
+  valFraction: number;
+  /** Parallel streams used to evaluate the validation split. */
+  evalStreams: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  layers: 1,
+  units: 256,
+  dropout: 0,
+  seqLen: 64,
+  batchSize: 64,
+  epochs: 10,
+  learningRate: 3e-3,
+  minLearningRate: 3e-4,
+  warmupSteps: 50,
+  clipNorm: 5,
+  patience: 3,
+  seed: 42,
+  valFraction: 0.1,
+  evalStreams: 64,
+};
+
+export interface StepProgress {
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepsPerEpoch: number;
+  loss: number;
+  learningRate: number;
+  charsPerSec: number;
+  elapsedSec: number;
+  etaSec: number;
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  steps: number;
+  trainLoss: number;
+  valLoss: number;
+  valBitsPerChar: number;
+  learningRate: number;
+  seconds: number;
+  charsPerSec: number;
+}
+
+export type StopReason = 'epochs' | 'time' | 'early-stop' | 'cancelled';
+
+export interface TrainResult {
+  model: tf.LayersModel;
+  vocab: Vocabulary;
+  metrics: EpochMetrics[];
+  bestEpoch: number;
+  valLoss: number;
+  stopReason: StopReason;
+  seconds: number;
+}
+
+export interface TrainInput {
+  text: string;
+  config: TrainConfig;
+  /** Vocabulary to train with (a warm start keeps the serving one). */
+  vocab?: Vocabulary;
+  /** Warm start: continue from this model (same architecture and vocabulary). */
+  initModel?: tf.LayersModel;
+  /** Checkpoint folder; with `resume`, training continues from it. */
+  checkpointDir?: string;
+  resume?: boolean;
+  signal?: AbortSignal;
+  onStep?: (p: StepProgress) => void;
+  onEpoch?: (m: EpochMetrics) => void;
+}
+
+/** Learning rate at `step` of `total`: linear warmup, then cosine to the minimum. */
+export function learningRateAt(step: number, total: number, c: TrainConfig): number {
+  if (step < c.warmupSteps) return (c.learningRate * (step + 1)) / c.warmupSteps;
+  const progress = Math.min(1, (step - c.warmupSteps) / Math.max(1, total - c.warmupSteps));
+  return c.minLearningRate + 0.5 * (c.learningRate - c.minLearningRate) * (1 + Math.cos(Math.PI * progress));
+}
+
+function makeBatch(ids: Int32Array, c: TrainConfig, vocabSize: number, rng: () => number): { x: tf.Tensor3D; y: tf.Tensor2D } {
+  const { batchSize: b, seqLen: t } = c;
+  const xs = new Int32Array(b * t);
+  const ys = new Int32Array(b * t);
+  for (let r = 0; r < b; r++) {
+    const start = Math.floor(rng() * (ids.length - t - 1));
+    xs.set(ids.subarray(start, start + t), r * t);
+    ys.set(ids.subarray(start + 1, start + t + 1), r * t);
+  }
+  return tf.tidy(() => ({
+    x: tf.oneHot(tf.tensor2d(xs, [b, t], 'int32'), vocabSize).toFloat() as tf.Tensor3D,
+    y: tf.tensor2d(ys, [b, t], 'int32'),
+  }));
+}
+
+/** Scales gradients so their global L2 norm is at most `clipNorm`. */
+function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number): tf.NamedTensorMap {
+  return tf.tidy(() => {
+    const names = Object.keys(grads);
+    const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))));
+    const scale = tf.div(clipNorm, tf.maximum(norm, clipNorm));
+    return Object.fromEntries(names.map((n) => [n, tf.mul(grads[n], scale)]));
+  });
+}
+
+export async function train(input: TrainInput): Promise<TrainResult> {
+  const c = input.config;
+  const vocab = input.vocab ?? Vocabulary.fromText(input.text);
+  const split = splitCorpus(input.text, c.valFraction);
+  const trainIds = vocab.encode(split.train);
+  const valIds = vocab.encode(split.val);
+  if (trainIds.length < c.seqLen + 2) throw new Error(`training text (${trainIds.length} chars) is shorter than one window`);
+  const arch: Architecture = { vocabSize: vocab.size, layers: c.layers, units: c.units, dropout: c.dropout };
+  const stepsPerEpoch = Math.max(1, Math.floor(trainIds.length / (c.batchSize * c.seqLen)));
+  const totalSteps = stepsPerEpoch * c.epochs;
+
+  let model = input.initModel ?? buildModel(arch, c.seed);
+  const optimizer: tf.Optimizer = tf.train.adam(c.learningRate);
+  const metrics: EpochMetrics[] = [];
+  let startEpoch = 0;
+  if (input.resume && input.checkpointDir) {
+    const ckpt = await loadCheckpoint(input.checkpointDir, vocab);
+    if (ckpt) {
+      if (model !== input.initModel) model.dispose();
+      model = ckpt.model;
+      await optimizer.setWeights(ckpt.optimizerWeights);
+      metrics.push(...ckpt.metrics);
+      startEpoch = metrics.length;
+    }
+  }
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+
+  let best = metrics.reduce((b, m) => (m.valLoss < b.valLoss ? m : b), { epoch: -1, valLoss: Infinity } as Pick<EpochMetrics, 'epoch' | 'valLoss'>);
+  let bestWeights: tf.Tensor[] | undefined = best.epoch >= 0 ? model.getWeights().map((w) => w.clone()) : undefined;
+  const t0 = performance.now();
+  let stopReason: StopReason = 'epochs';
+  const elapsed = () => (performance.now() - t0) / 1000;
+  const outOfTime = () => c.maxMinutes !== undefined && elapsed() > c.maxMinutes * 60;
+
+  for (let epoch = startEpoch; epoch < c.epochs; epoch++) {
+    const rng = makeRng(c.seed * 1_000_003 + epoch);
+    const epochStart = performance.now();
+    let lossSum = 0;
+    let steps = 0;
+    let smoothed = NaN;
+    for (let s = 0; s < stepsPerEpoch; s++) {
+      if (input.signal?.aborted) {
+        stopReason = 'cancelled';
+        break;
+      }
+      if (outOfTime()) {
+        stopReason = 'time';
+        break;
+      }
+      const globalStep = epoch * stepsPerEpoch + s;
+      const lr = learningRateAt(globalStep, totalSteps, c);
+      // Adam reads its learningRate field at every update; tfjs offers no setter.
+      (optimizer as unknown as { learningRate: number }).learningRate = lr;
+      const { x, y } = makeBatch(trainIds, c, vocab.size, rng);
+      const loss = tf.tidy(() => {
+        const { value, grads } = tf.variableGrads(
+          () => lossFromLogits(model.apply(x, { training: true }) as tf.Tensor, y),
+          variables,
+        );
+        optimizer.applyGradients(clipByGlobalNorm(grads, c.clipNorm));
+        return value;
+      });
+      const l = (await loss.data())[0];
+      tf.dispose([x, y, loss]);
+      if (!Number.isFinite(l)) throw new Error(`training diverged at epoch ${epoch + 1}, step ${s + 1} (loss ${l})`);
+      lossSum += l;
+      steps++;
+      smoothed = Number.isNaN(smoothed) ? l : 0.95 * smoothed + 0.05 * l;
+      const secs = (performance.now() - epochStart) / 1000;
+      const doneSteps = globalStep + 1 - startEpoch * stepsPerEpoch;
+      const stepSec = elapsed() / doneSteps;
+      input.onStep?.({
+        epoch: epoch + 1,
+        epochs: c.epochs,
+        step: s + 1,
+        stepsPerEpoch,
+        loss: smoothed,
+        learningRate: lr,
+        charsPerSec: (steps * c.batchSize * c.seqLen) / secs,
+        elapsedSec: elapsed(),
+        etaSec: stepSec * (totalSteps - globalStep - 1),
+      });
+    }
+    if (steps === 0) break;
+    const decoder = new CharDecoder(model);
+    const val = evaluateLoss(decoder, valIds, c.evalStreams);
+    decoder.dispose();
+    const seconds = (performance.now() - epochStart) / 1000;
+    const m: EpochMetrics = {
+      epoch: epoch + 1,
+      steps,
+      trainLoss: lossSum / steps,
+      valLoss: val.nats,
+      valBitsPerChar: val.bitsPerChar,
+      learningRate: learningRateAt((epoch + 1) * stepsPerEpoch - 1, totalSteps, c),
+      seconds,
+      charsPerSec: (steps * c.batchSize * c.seqLen) / seconds,
+    };
+    metrics.push(m);
+    input.onEpoch?.(m);
+    if (m.valLoss < best.valLoss) {
+      best = m;
+      tf.dispose(bestWeights ?? []);
+      bestWeights = model.getWeights().map((w) => w.clone());
+    }
+    if (input.checkpointDir && stopReason !== 'cancelled') {
+      await saveCheckpoint(input.checkpointDir, model, optimizer, metrics, vocab);
+    }
+    if (stopReason !== 'epochs') break;
+    if (epoch + 1 - best.epoch >= c.patience && epoch + 1 < c.epochs) {
+      stopReason = 'early-stop';
+      break;
+    }
+  }
+  optimizer.dispose();
+  if (bestWeights) {
+    model.setWeights(bestWeights);
+    tf.dispose(bestWeights);
+  }
+  return { model, vocab, metrics, bestEpoch: best.epoch, valLoss: best.valLoss, stopReason, seconds: elapsed() };
+}
