@@ -21,7 +21,7 @@ const seconds = (t0: number) => (performance.now() - t0) / 1000;
 function windowMethod(m: LoadedModel, seed: string, length: number): string {
   const window = 60;
   const rng = makeRng(1);
-  let ids = [...m.vocab.encode(seed)];
+  const ids = [...m.vocab.encode(seed)];
   for (let i = 0; i < length; i++) {
     const ctx = ids.slice(-window);
     const logits = tf.tidy(() => {

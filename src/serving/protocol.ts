@@ -14,7 +14,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready'; backend: string; reason: string }
-  | { type: 'loaded'; version: string; ms: number }
+  | { type: 'loaded'; version: string; ms: number; tensors: number }
   | { type: 'load-failed'; version: string; message: string }
   | { type: 'unloaded'; version: string; tensors: number }
   | { type: 'done'; id: number; text: string; version: string }

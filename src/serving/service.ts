@@ -39,7 +39,7 @@ interface WorkerHandle {
   waiters: Map<string, { resolve: () => void; reject: (e: Error) => void }>;
 }
 
-const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+const WORKER_URL = new URL('./worker-entry.mjs', import.meta.url);
 
 export class GenerationService extends EventEmitter implements Generator {
   private readonly workers: WorkerHandle[] = [];
@@ -148,11 +148,7 @@ export class GenerationService extends EventEmitter implements Generator {
   }
 
   private spawn(): WorkerHandle {
-    const worker = new Worker(WORKER_URL, {
-      // Worker threads do not inherit tsx's loader when the service runs from TypeScript (tests, tsx).
-      execArgv: WORKER_URL.pathname.endsWith('.ts') ? ['--import', 'tsx'] : [],
-      env: process.env,
-    });
+    const worker = new Worker(WORKER_URL, { env: process.env });
     const handle: WorkerHandle = { worker, inFlight: 0, waiters: new Map(), ready: Promise.resolve() };
     handle.ready = new Promise<void>((resolve, reject) => {
       worker.once('error', reject);
@@ -196,6 +192,7 @@ export class GenerationService extends EventEmitter implements Generator {
   private onMessage(w: WorkerHandle, m: FromWorker): void {
     switch (m.type) {
       case 'loaded':
+        this.emit('loaded', { version: m.version, tensors: m.tensors });
         w.waiters.get(m.version)?.resolve();
         w.waiters.delete(m.version);
         break;

@@ -29,7 +29,7 @@ async function load(ref: VersionToLoad): Promise<void> {
   const existing = versions.get(ref.version);
   if (existing) {
     existing.retiring = false;
-    send({ type: 'loaded', version: ref.version, ms: 0 });
+    send({ type: 'loaded', version: ref.version, ms: 0, tensors: tf.memory().numTensors });
     return;
   }
   try {
@@ -38,7 +38,7 @@ async function load(ref: VersionToLoad): Promise<void> {
     // Warm up (first kernel calls allocate and compile) before taking traffic.
     generate(decoder, vocab, [{ seed: '', length: 8, temperature: 1, rngSeed: 1 }]);
     versions.set(ref.version, { model, decoder, vocab, batch: new BatchGenerator(decoder, vocab), retiring: false });
-    send({ type: 'loaded', version: ref.version, ms: performance.now() - t0 });
+    send({ type: 'loaded', version: ref.version, ms: performance.now() - t0, tensors: tf.memory().numTensors });
   } catch (err) {
     send({ type: 'load-failed', version: ref.version, message: (err as Error).message });
   }
