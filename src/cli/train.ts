@@ -5,9 +5,9 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { initBackend } from '../ml/backend.js';
-import { readCorpus, splitCorpus } from '../ml/corpus.js';
-import { saveModel } from '../ml/io.js';
+import { readCorpus } from '../ml/corpus.js';
 import { ModelRegistry, METRICS_FILE } from '../registry/registry.js';
+import { publishMetadata, saveTrained } from '../training/publish.js';
 import { DEFAULT_TRAIN_CONFIG, train, type TrainConfig } from '../training/train.js';
 import { log } from '../log.js';
 
@@ -93,26 +93,10 @@ const result = await train({
 bar.stop();
 
 const finalDir = path.join(runDir, 'final');
-await saveModel(result.model, finalDir);
-await writeFile(path.join(finalDir, METRICS_FILE), result.metrics.map((m) => JSON.stringify(m)).join('\n') + '\n');
-const best = result.metrics.find((m) => m.epoch === result.bestEpoch)!;
+await saveTrained(result, finalDir);
 log.info({ valLoss: result.valLoss, bestEpoch: result.bestEpoch, stopReason: result.stopReason, seconds: Math.round(result.seconds) }, 'training finished');
 if (!a['no-publish']) {
-  const split = splitCorpus(corpus.text, config.valFraction);
-  const ref = await new ModelRegistry(a.models!).publish(a.name!, finalDir, {
-    vocab: [...result.vocab.chars],
-    architecture: { vocabSize: result.vocab.size, layers: config.layers, units: config.units, dropout: config.dropout },
-    corpus: { sha256: corpus.sha256, chars: corpus.text.length, files: corpus.files.map((f) => path.basename(f)), valFraction: split.valFraction, boundary: split.boundary },
-    valLoss: { nats: best.valLoss, bitsPerChar: best.valBitsPerChar, chars: corpus.text.length - split.boundary - 1 },
-    training: {
-      seconds: result.seconds,
-      epochs: result.metrics.length,
-      bestEpoch: result.bestEpoch,
-      stopReason: result.stopReason,
-      backend: backend.name,
-      command: ['npm run train --', ...process.argv.slice(2)].join(' '),
-      config: { ...config },
-    },
-  });
+  const meta = publishMetadata({ result, config, corpus, backend: backend.name, command: ['npm run train --', ...process.argv.slice(2)].join(' ') });
+  const ref = await new ModelRegistry(a.models!).publish(a.name!, finalDir, meta);
   log.info({ version: ref.version, dir: ref.dir }, `published ${a.name} ${ref.version}`);
 }

@@ -50,7 +50,7 @@ export class CorruptVersionError extends Error {
     readonly dir: string,
     reason: string,
   ) {
-    super(`model version ${dir} is corrupt: ${reason}`);
+    super(`model version ${path.relative(process.cwd(), dir) || dir} is corrupt: ${reason}`);
     this.name = 'CorruptVersionError';
   }
 }

@@ -1,0 +1,84 @@
+// The bot's whole configuration: one zod schema over environment variables
+// (with .env loaded by dotenv), checked once at start with messages that name
+// the variable. Keys are the variable names, so adding a setting (e.g. the
+// RETRAIN_* ones) is one line here plus one in .env.example.
+//
+// This module must not import src/log.ts: the logger reads LOG_LEVEL when it
+// is imported, so entry points validate the config first.
+import dotenv from 'dotenv';
+import { z } from 'zod';
+
+const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id (17 to 20 digits)');
+const number = () =>
+  z.coerce.number({
+    error: (issue) => (issue.code !== 'invalid_type' ? undefined : issue.expected === 'int' ? 'must be a whole number' : 'must be a number'),
+  });
+const seconds = number().min(0);
+const snowflakeList = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+  .pipe(z.array(snowflake));
+
+const configSchema = z.object({
+  /** Bot token; without it the bot runs in console mode. */
+  DISCORD_TOKEN: z.string().regex(/^\S+$/, 'must not contain spaces').optional(),
+  /** Discord's REST API; the gateway URL is asked from its /gateway/bot. */
+  DISCORD_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('https://discord.com/api'),
+  /** Register commands in this guild only (instant) instead of globally. */
+  DISCORD_GUILD_ID: snowflake.optional(),
+  MODELS_DIR: z.string().min(1).default('models'),
+  MODEL_NAME: z.string().regex(/^[\w-]+$/, 'must be letters, digits, - or _').default('shakespeare'),
+  /** How often to look for a new current version in the registry (0: never). */
+  MODEL_WATCH_SECONDS: seconds.default(5),
+  GEN_WORKERS: number().int().min(1).max(64).default(1),
+  GEN_MAX_QUEUE: number().int().min(1).default(256),
+  /** Per-user wait between two generations (0: none). */
+  COOLDOWN_SECONDS: seconds.default(5),
+  /** Users allowed to run admin commands besides members with Manage Server. */
+  ADMIN_USER_IDS: snowflakeList.default([]),
+  /** How long SIGINT/SIGTERM waits for commands in flight. */
+  SHUTDOWN_GRACE_SECONDS: seconds.default(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Variables whose values never appear in messages. */
+const SECRET = new Set(['DISCORD_TOKEN']);
+
+export class ConfigError extends Error {
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}\n(see .env.example)`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Validates the environment; throws ConfigError naming every bad variable. */
+export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable (`DISCORD_GUILD_ID=` in .env) means "not set".
+  const input = Object.fromEntries(Object.keys(configSchema.shape).flatMap((k) => (env[k] ? [[k, env[k]]] : [])));
+  const result = configSchema.safeParse(input);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
+      const key = String(issue.path[0]);
+      const value = SECRET.has(key) ? '' : ` (got ${JSON.stringify(input[key])})`;
+      return `${issue.path.join('.')}: ${issue.message}${value}`;
+    }),
+  );
+}
+
+/**
+ * For entry points: loads .env into process.env (variables already set win),
+ * validates, and on a problem prints it and exits 1.
+ */
+export function loadConfigOrExit(): Config {
+  dotenv.config({ quiet: true });
+  try {
+    return parseConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`bardbot: ${err.message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,80 @@
+// The Invocation adapter for console mode: answers are printed, attachments
+// are written to a temporary folder and their paths printed. The person at the
+// terminal runs the bot, so they count as an admin.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
+import path from 'node:path';
+import type { APIEmbed } from 'discord.js';
+import type { Invocation, OptionReader, Reply } from '../discord/command.js';
+import type { OptionValue, ParsedLine } from './parse.js';
+
+/** Where console mode puts attachments: one temporary folder per run, names numbered. */
+export class FileSink {
+  private dir: Promise<string> | undefined;
+  private count = 0;
+
+  async write(name: string, data: Buffer): Promise<string> {
+    this.dir ??= mkdtemp(path.join(tmpdir(), 'bardbot-'));
+    const file = path.join(await this.dir, `${++this.count}-${path.basename(name)}`);
+    await writeFile(file, data);
+    return file;
+  }
+}
+
+function embedText(e: APIEmbed): string {
+  const lines = [e.title && `== ${e.title} ==`, e.description, ...(e.fields ?? []).map((f) => `${f.name}: ${f.value}`)];
+  return lines.filter(Boolean).join('\n');
+}
+
+function optionReader(values: ReadonlyMap<string, OptionValue>): OptionReader {
+  const typed = <T>(name: string, check: (v: OptionValue) => v is OptionValue & T): T | null => {
+    const v = values.get(name);
+    return v !== undefined && check(v) ? v : null;
+  };
+  return {
+    getString: (name) => typed(name, (v): v is string => typeof v === 'string'),
+    getInteger: (name) => typed(name, (v): v is number => Number.isInteger(v)),
+    getNumber: (name) => typed(name, (v): v is number => typeof v === 'number'),
+    getBoolean: (name) => typed(name, (v): v is boolean => typeof v === 'boolean'),
+  };
+}
+
+export class ConsoleInvocation implements Invocation {
+  readonly isAdmin = true;
+  readonly user = { id: 'console', name: userInfo().username };
+  readonly commandName: string;
+  readonly subcommand: string | null;
+  readonly options: OptionReader;
+
+  constructor(
+    parsed: ParsedLine,
+    private readonly out: NodeJS.WritableStream,
+    private readonly files: FileSink,
+  ) {
+    this.commandName = parsed.name;
+    this.subcommand = parsed.subcommand;
+    this.options = optionReader(parsed.options);
+  }
+
+  async defer(): Promise<void> {}
+
+  reply(reply: Reply): Promise<void> {
+    return this.print(reply);
+  }
+  edit(reply: Reply): Promise<void> {
+    return this.print(reply);
+  }
+  followUp(reply: Reply): Promise<void> {
+    return this.print(reply);
+  }
+
+  async fail(message: string): Promise<void> {
+    this.out.write(`error: ${message}\n`);
+  }
+
+  private async print(reply: Reply): Promise<void> {
+    const parts = [reply.content, ...(reply.embeds ?? []).map(embedText)];
+    for (const f of reply.files ?? []) parts.push(`[attachment ${f.name}: ${await this.files.write(f.name, f.data)}]`);
+    this.out.write(parts.filter(Boolean).join('\n') + '\n');
+  }
+}

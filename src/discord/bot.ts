@@ -1,0 +1,86 @@
+// The Discord side: a discord.js client that turns slash-command interactions
+// into command runs, registers the definitions when they changed, and stops
+// gracefully (no new commands, bounded wait for those in flight).
+import { once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
+import type { Config } from '../config.js';
+import { log } from '../log.js';
+import type { Command, Services } from './command.js';
+import { refuse, runCommand } from './dispatch.js';
+import { DiscordInvocation, NO_MENTIONS } from './interaction.js';
+import { syncCommands } from './registration.js';
+
+export interface BotOptions {
+  config: Config & { DISCORD_TOKEN: string };
+  commands: ReadonlyMap<string, Command>;
+  services: Services;
+}
+
+/** How long start() waits for the gateway's READY after a successful login. */
+const READY_TIMEOUT_MS = 60_000;
+
+export class Bot {
+  readonly client: Client;
+  private readonly inFlight = new Set<Promise<void>>();
+  private accepting = true;
+
+  constructor(private readonly opts: BotOptions) {
+    this.client = new Client({
+      // Interactions arrive without any intent; Guilds keeps the guild cache discord.js expects.
+      intents: [GatewayIntentBits.Guilds],
+      // Interaction edits are webhook calls, which discord.js holds to 50/s by
+      // default: a burst of answers would queue behind each other.
+      rest: { api: opts.config.DISCORD_API_URL, globalRequestsPerSecond: 500 },
+      allowedMentions: NO_MENTIONS,
+    });
+    this.client.on(Events.InteractionCreate, (interaction) => this.onInteraction(interaction));
+    this.client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));
+    this.client.on(Events.Warn, (message) => log.warn(message));
+    this.client.on(Events.ShardDisconnect, (event) => log.warn({ code: event.code }, 'gateway disconnected'));
+    this.client.on(Events.ShardReconnecting, () => log.info('gateway reconnecting'));
+    this.client.on(Events.ShardResume, (_id, replayed) => log.info({ replayed }, 'gateway session resumed'));
+  }
+
+  /** Logs in, waits for READY, then registers the commands if Discord's copy differs. */
+  async start(): Promise<void> {
+    const ready = once(this.client, Events.ClientReady, { signal: AbortSignal.timeout(READY_TIMEOUT_MS) });
+    await this.client.login(this.opts.config.DISCORD_TOKEN);
+    await ready;
+    log.info({ user: this.client.user?.tag, guilds: this.client.guilds.cache.size }, 'connected to Discord');
+    try {
+      await syncCommands({
+        rest: this.client.rest,
+        applicationId: this.client.application!.id,
+        guildId: this.opts.config.DISCORD_GUILD_ID,
+        definitions: [...this.opts.commands.values()].map((c) => c.data.toJSON()),
+      });
+    } catch (err) {
+      // Commands registered earlier keep working; the next start tries again.
+      log.error({ err }, 'could not register slash commands');
+    }
+  }
+
+  /** Refuses new commands, waits up to graceMs for those running, disconnects. */
+  async stop(graceMs: number): Promise<void> {
+    this.accepting = false;
+    const ac = new AbortController();
+    await Promise.race([Promise.allSettled(this.inFlight), sleep(graceMs, undefined, { signal: ac.signal }).catch(() => undefined)]);
+    ac.abort();
+    if (this.inFlight.size > 0) log.warn({ unfinished: this.inFlight.size }, 'stopping with commands still running');
+    await this.client.destroy();
+  }
+
+  private onInteraction(interaction: Interaction): void {
+    if (!interaction.isChatInputCommand()) return;
+    const invocation = new DiscordInvocation(interaction, this.opts.config.ADMIN_USER_IDS);
+    const command = this.opts.commands.get(interaction.commandName);
+    const task = !this.accepting
+      ? refuse(invocation, 'The bot is restarting; try again in a minute.')
+      : command
+        ? runCommand(command, invocation, this.opts.services)
+        : refuse(invocation, `Unknown command /${interaction.commandName}.`);
+    this.inFlight.add(task);
+    void task.finally(() => this.inFlight.delete(task));
+  }
+}

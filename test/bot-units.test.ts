@@ -1,0 +1,137 @@
+// The bot's pure parts: config validation, console-line parsing, reply
+// formatting, command-definition comparison, cooldowns.
+import type { APIApplicationCommand } from 'discord.js';
+import { describe, expect, it } from 'vitest';
+import { data as modelCommand } from '../commands/model.js';
+import { data as shakespeareCommand } from '../commands/shakespeare.js';
+import { ConfigError, parseConfig } from '../src/config.js';
+import { parseLine } from '../src/console/parse.js';
+import { Cooldowns } from '../src/discord/cooldowns.js';
+import { MESSAGE_LIMIT, passageReply } from '../src/discord/format.js';
+import { changedCommands } from '../src/discord/registration.js';
+
+describe('parseConfig', () => {
+  it('fills defaults and treats empty variables as unset', () => {
+    const c = parseConfig({ DISCORD_TOKEN: '', DISCORD_GUILD_ID: '', ADMIN_USER_IDS: '123456789012345678, 223456789012345678' });
+    expect(c.DISCORD_TOKEN).toBeUndefined();
+    expect(c.DISCORD_GUILD_ID).toBeUndefined();
+    expect(c).toMatchObject({ DISCORD_API_URL: 'https://discord.com/api', MODELS_DIR: 'models', MODEL_NAME: 'shakespeare', GEN_WORKERS: 1 });
+    expect(c.ADMIN_USER_IDS).toEqual(['123456789012345678', '223456789012345678']);
+  });
+
+  it('names every bad variable and never shows the token', () => {
+    const bad = () => parseConfig({ DISCORD_TOKEN: 'secret value', GEN_MAX_QUEUE: '1.5', COOLDOWN_SECONDS: '-1', LOG_LEVEL: 'loud' });
+    expect(bad).toThrow(ConfigError);
+    const message = (() => {
+      try {
+        bad();
+      } catch (err) {
+        return (err as Error).message;
+      }
+    })();
+    expect(message).toContain('DISCORD_TOKEN: must not contain spaces');
+    expect(message).not.toContain('secret');
+    expect(message).toContain('GEN_MAX_QUEUE: must be a whole number (got "1.5")');
+    expect(message).toContain('COOLDOWN_SECONDS');
+    expect(message).toContain('LOG_LEVEL');
+  });
+});
+
+describe('parseLine (console mode)', () => {
+  const shakespeare = shakespeareCommand.toJSON();
+  const model = modelCommand.toJSON();
+
+  it('reads values with spaces and colons up to the next known option', () => {
+    const p = parseLine('/shakespeare seed:To be or not length:100 temperature:0.5', shakespeare);
+    expect(p.subcommand).toBeNull();
+    expect(Object.fromEntries(p.options)).toEqual({ seed: 'To be or not', length: 100, temperature: 0.5 });
+    expect(parseLine('/shakespeare seed:ROMEO: Is she:dead? length:5', shakespeare).options.get('seed')).toBe('ROMEO: Is she:dead?');
+    expect(parseLine('/shakespeare seed:" two\\nlines "', shakespeare).options.get('seed')).toBe(' two\nlines ');
+  });
+
+  it('reads subcommands and required options', () => {
+    expect(parseLine('/model info', model)).toMatchObject({ name: 'model', subcommand: 'info' });
+    expect(parseLine('/model rollback version:v2', model).options.get('version')).toBe('v2');
+    expect(() => parseLine('/model rollback', model)).toThrow('version is required');
+    expect(() => parseLine('/model', model)).toThrow('needs one of: info, versions, rollback');
+  });
+
+  it('refuses what it cannot type', () => {
+    expect(() => parseLine('/shakespeare length:abc', shakespeare)).toThrow('length must be a whole number');
+    expect(() => parseLine('/shakespeare temperature:warm', shakespeare)).toThrow('temperature must be a number');
+    expect(() => parseLine('/shakespeare hello length:3', shakespeare)).toThrow('expected name:value options');
+    expect(() => parseLine('/model info extra', model)).toThrow('takes no options');
+  });
+});
+
+describe('passageReply', () => {
+  it('puts short text in a code block with the signature', () => {
+    expect(passageReply('ROMEO: hi', '— shakespeare v3', 'x.txt')).toEqual({ content: '```\nROMEO: hi\n```\n— shakespeare v3' });
+  });
+
+  it('breaks backtick runs so the text cannot close its block', () => {
+    const { content } = passageReply('a ``` b `` c ` d', '— s v1', 'x.txt');
+    expect(content!.match(/```/g)).toHaveLength(2);
+    expect(content!.replace(/\u200b/g, '')).toContain('a ``` b `` c ` d');
+  });
+
+  it('cuts what does not fit in 2,000 characters at a line or word end and attaches the whole text', () => {
+    const text = ('Now is the winter of our discontent\n' + '`'.repeat(30)).repeat(120);
+    const reply = passageReply(text, '— shakespeare v3', 'shakespeare-v3.txt');
+    expect(reply.content!.length).toBeLessThanOrEqual(MESSAGE_LIMIT);
+    expect(reply.content!.length).toBeGreaterThan(MESSAGE_LIMIT - 250);
+    expect(reply.content!.match(/```/g)).toHaveLength(2);
+    expect(reply.content).toMatch(/…\n```\n\*Cut short here; all 7920 characters are in shakespeare-v3\.txt\.\*\n— shakespeare v3$/);
+    expect(reply.files).toEqual([{ name: 'shakespeare-v3.txt', data: Buffer.from(text) }]);
+  });
+});
+
+describe('changedCommands', () => {
+  const local = [shakespeareCommand.toJSON(), modelCommand.toJSON()];
+  /** What Discord returns: our definition plus ids, versions and defaults it fills in. */
+  const stored = (): APIApplicationCommand[] =>
+    local.map(
+      (c, i) =>
+        ({
+          ...structuredClone(c),
+          id: `10${i}`,
+          application_id: '1',
+          version: `20${i}`,
+          default_member_permissions: null,
+          dm_permission: true,
+          nsfw: false,
+          description_localizations: null,
+          options: c.options?.map((o) => ({ ...o, required: undefined })),
+        }) as unknown as APIApplicationCommand,
+    );
+
+  it('sees no change when Discord only added ids and defaults', () => {
+    expect(changedCommands(local, stored())).toEqual([]);
+  });
+
+  it('names created, changed and deleted commands', () => {
+    expect(changedCommands(local, stored().slice(1))).toEqual(['shakespeare']);
+    const edited = stored();
+    edited[0].description = 'old text';
+    expect(changedCommands(local, edited)).toEqual(['shakespeare']);
+    const reordered = stored();
+    reordered[0].options!.reverse();
+    expect(changedCommands(local, reordered)).toEqual(['shakespeare']);
+    expect(changedCommands([local[1]], stored())).toEqual(['shakespeare']);
+  });
+});
+
+describe('Cooldowns', () => {
+  it('makes a user wait, counts down, and forgets released users', () => {
+    let now = 0;
+    const c = new Cooldowns(5, () => now);
+    expect(c.take('a')).toBe(0);
+    expect(c.take('b')).toBe(0);
+    now = 1500;
+    expect(c.take('a')).toBe(4);
+    c.release('a');
+    expect(c.take('a')).toBe(0);
+    now = 5000;
+    expect(c.take('b')).toBe(0);
+  });
+});

@@ -1,0 +1,72 @@
+// Trains and publishes a real but tiny char-LSTM (seconds on a CPU) so tests
+// run the real generation service. Metadata is assembled the way
+// src/cli/train.ts does it.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend } from '../../src/ml/backend.js';
+import { readCorpus, sha256, splitCorpus } from '../../src/ml/corpus.js';
+import { saveModel } from '../../src/ml/io.js';
+import { METRICS_FILE, ModelRegistry, type VersionRef } from '../../src/registry/registry.js';
+import { DEFAULT_TRAIN_CONFIG, train, type TrainConfig } from '../../src/training/train.js';
+
+const CORPUS_DIR = fileURLToPath(new URL('../../data/shakespeare/', import.meta.url));
+
+export interface TinyModelOptions {
+  /** Model name in the registry (default shakespeare). */
+  name?: string;
+  epochs?: number;
+  /** Training seed (another seed gives other weights). */
+  seed?: number;
+  /** Corpus characters used (default 20,000). */
+  chars?: number;
+  /** Characters added to the vocabulary (e.g. markdown or mention syntax). */
+  extraChars?: string;
+}
+
+/** Trains a tiny model (2 epochs by default) and publishes it as the next, current version in the registry at `root`. */
+export async function publishTinyModel(root: string, opts: TinyModelOptions = {}): Promise<VersionRef> {
+  const base = (await readCorpus(CORPUS_DIR)).text.slice(0, opts.chars ?? 20_000);
+  // Extra characters go into the training split so the vocabulary has them.
+  const text = opts.extraChars ? base.slice(0, 1000) + `\n${opts.extraChars}\n`.repeat(3) + base.slice(1000) : base;
+  const config: TrainConfig = {
+    ...DEFAULT_TRAIN_CONFIG,
+    layers: 1,
+    units: 16,
+    seqLen: 16,
+    batchSize: 8,
+    epochs: opts.epochs ?? 2,
+    seed: opts.seed ?? DEFAULT_TRAIN_CONFIG.seed,
+    warmupSteps: 5,
+    evalStreams: 8,
+  };
+  const backend = await initBackend();
+  const result = await train({ text, config });
+  const dir = await mkdtemp(path.join(tmpdir(), 'tiny-model-'));
+  try {
+    await saveModel(result.model, dir);
+    result.model.dispose();
+    await writeFile(path.join(dir, METRICS_FILE), result.metrics.map((m) => JSON.stringify(m)).join('\n') + '\n');
+    const best = result.metrics.find((m) => m.epoch === result.bestEpoch)!;
+    const split = splitCorpus(text, config.valFraction);
+    return await new ModelRegistry(root).publish(opts.name ?? 'shakespeare', dir, {
+      vocab: [...result.vocab.chars],
+      architecture: { vocabSize: result.vocab.size, layers: config.layers, units: config.units, dropout: config.dropout },
+      corpus: { sha256: sha256(text), chars: text.length, files: ['tinyshakespeare.txt'], valFraction: split.valFraction, boundary: split.boundary },
+      valLoss: { nats: best.valLoss, bitsPerChar: best.valBitsPerChar, chars: text.length - split.boundary - 1 },
+      training: {
+        seconds: result.seconds,
+        epochs: result.metrics.length,
+        bestEpoch: result.bestEpoch,
+        stopReason: result.stopReason,
+        backend: backend.name,
+        command: 'test/helpers/tiny-model.ts',
+        config: { ...config },
+      },
+    });
+  } finally {
+    // The registry keeps its own copy.
+    await rm(dir, { recursive: true, force: true });
+  }
+}
