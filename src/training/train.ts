@@ -195,6 +195,9 @@ export async function train(input: TrainInput): Promise<TrainResult> {
       });
       const l = (await loss.data())[0];
       tf.dispose([x, y, loss]);
+      // A turn of the event loop per step: on wasm/cpu data() resolves without
+      // one, and signals, IPC (cancel, parent gone) and timers wait for it.
+      await new Promise((resolve) => setImmediate(resolve));
       if (!Number.isFinite(l)) throw new Error(`training diverged at epoch ${epoch + 1}, step ${s + 1} (loss ${l})`);
       lossSum += l;
       steps++;
