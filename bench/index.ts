@@ -2,6 +2,7 @@
 // by side, printed as tables.
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { benchBurst } from './burst.js';
 import { benchMl } from './ml.js';
 
 const { values: a } = parseArgs({
@@ -13,4 +14,8 @@ console.log(`bardbot benchmarks — ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${o
 if (!a.only || a.only === 'ml') {
   console.log('\n## Generation and training (issue: foundation)');
   console.table(await benchMl(a.models, a.name));
+}
+if (!a.only || a.only === 'burst') {
+  console.log('\n## 200-interaction burst through the fake Discord (issue: bot)');
+  console.table(await benchBurst(a.models, a.name));
 }

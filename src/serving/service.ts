@@ -39,7 +39,8 @@ interface WorkerHandle {
   waiters: Map<string, { resolve: () => void; reject: (e: Error) => void }>;
 }
 
-const WORKER_URL = new URL('./worker-entry.mjs', import.meta.url);
+const TS_WORKER = new URL('../ts-worker.mjs', import.meta.url);
+const WORKER_MODULE = new URL('./worker.ts', import.meta.url).href;
 
 export class GenerationService extends EventEmitter implements Generator {
   private readonly workers: WorkerHandle[] = [];
@@ -148,7 +149,7 @@ export class GenerationService extends EventEmitter implements Generator {
   }
 
   private spawn(): WorkerHandle {
-    const worker = new Worker(WORKER_URL, { env: process.env });
+    const worker = new Worker(TS_WORKER, { workerData: { module: WORKER_MODULE }, env: process.env });
     const handle: WorkerHandle = { worker, inFlight: 0, waiters: new Map(), ready: Promise.resolve() };
     handle.ready = new Promise<void>((resolve, reject) => {
       worker.once('error', reject);
