@@ -6,6 +6,7 @@
 //   models/<name>/current.json   {"version":"v3","previous":"v2"}
 import { createHash, randomBytes } from 'node:crypto';
 import { cp, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
 import path from 'node:path';
 import type { Architecture } from '../ml/model.js';
 import { MODEL_FILE, WEIGHTS_FILE } from '../ml/io.js';
@@ -59,16 +60,6 @@ const versionNumber = (v: string): number => Number(/^v(\d+)$/.exec(v)?.[1] ?? N
 
 async function fileSha256(file: string): Promise<string> {
   return createHash('sha256').update(await readFile(file)).digest('hex');
-}
-
-async function writeDurable(file: string, data: string | Uint8Array): Promise<void> {
-  const fh = await open(file, 'w');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 async function syncDir(dir: string): Promise<void> {
@@ -167,10 +158,9 @@ export class ModelRegistry {
     await this.verify(name, version);
     const before = await this.readPointer(name);
     const modelDir = path.join(this.root, name);
-    const tmp = path.join(modelDir, `.${CURRENT_FILE}.${randomBytes(4).toString('hex')}`);
     const previous = before && before.version !== version ? before.version : before?.previous;
-    await writeDurable(tmp, JSON.stringify({ version, ...(previous ? { previous } : {}) }) + '\n');
-    await rename(tmp, path.join(modelDir, CURRENT_FILE));
+    // Temp file, fsync, rename (write-file-atomic), then fsync the folder so the rename is durable.
+    await writeFileAtomic(path.join(modelDir, CURRENT_FILE), JSON.stringify({ version, ...(previous ? { previous } : {}) }) + '\n');
     await syncDir(modelDir);
   }
 
@@ -197,7 +187,7 @@ export class ModelRegistry {
         const existing = await this.versions(name);
         const version = `v${(existing.length ? versionNumber(existing[existing.length - 1]) : 0) + 1}`;
         const metadata: ModelMetadata = { name, version, createdAt: new Date().toISOString(), ...meta, checksums };
-        await writeDurable(path.join(staging, METADATA_FILE), JSON.stringify(metadata, null, 2) + '\n');
+        await writeFileAtomic(path.join(staging, METADATA_FILE), JSON.stringify(metadata, null, 2) + '\n');
         for (const file of Object.keys(checksums)) {
           const fh = await open(path.join(staging, file), 'r+');
           await fh.sync();
