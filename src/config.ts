@@ -7,6 +7,7 @@
 // is imported, so entry points validate the config first.
 import dotenv from 'dotenv';
 import { z } from 'zod';
+import { scheduleProblem } from './scheduler/cron.js';
 
 const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id (17 to 20 digits)');
 const number = () =>
@@ -19,7 +20,7 @@ const snowflakeList = z
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
   .pipe(z.array(snowflake));
 
-const configSchema = z.object({
+const fields = z.object({
   /** Bot token; without it the bot runs in console mode. */
   DISCORD_TOKEN: z.string().regex(/^\S+$/, 'must not contain spaces').optional(),
   /** Discord's REST API; the gateway URL is asked from its /gateway/bot. */
@@ -39,6 +40,31 @@ const configSchema = z.object({
   /** How long SIGINT/SIGTERM waits for commands in flight. */
   SHUTDOWN_GRACE_SECONDS: seconds.default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Corpus folders: DATA_DIR/<model>/*.txt. */
+  DATA_DIR: z.string().min(1).default('data'),
+  /** Training runs, checkpoints, retrain lock, history and state: RUNS_DIR/<model>/. */
+  RUNS_DIR: z.string().min(1).default('runs'),
+  /** The nightly schedule (and its catch-up at start); /retrain works either way. */
+  RETRAIN_ENABLED: z.stringbool({ error: 'must be true or false' }).default(true),
+  RETRAIN_CRON: z.string().default('0 3 * * *'),
+  /** IANA time zone of RETRAIN_CRON; default: the machine's. */
+  RETRAIN_TIMEZONE: z.string().optional(),
+  RETRAIN_MAX_MINUTES: number().positive().default(60),
+  /** Epochs per run; default: what the serving version was trained with. */
+  RETRAIN_EPOCHS: number().int().min(1).optional(),
+  /** Nats a candidate may be worse than the serving model and still be published. */
+  RETRAIN_TOLERANCE: number().default(0),
+  RETRAIN_KEEP_VERSIONS: number().int().min(2).default(5),
+  /** Channel that gets the outcome of every retrain. */
+  RETRAIN_REPORT_CHANNEL_ID: snowflake.optional(),
+});
+
+const configSchema = fields.superRefine((c, ctx) => {
+  // node-cron's own checks, so a bad schedule stops the bot at start, not at 3 a.m.
+  const cron = scheduleProblem(c.RETRAIN_CRON);
+  const zone = cron ? undefined : scheduleProblem(c.RETRAIN_CRON, c.RETRAIN_TIMEZONE);
+  if (cron) ctx.addIssue({ code: 'custom', path: ['RETRAIN_CRON'], message: cron });
+  if (zone) ctx.addIssue({ code: 'custom', path: ['RETRAIN_TIMEZONE'], message: zone });
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -56,7 +82,7 @@ export class ConfigError extends Error {
 /** Validates the environment; throws ConfigError naming every bad variable. */
 export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable (`DISCORD_GUILD_ID=` in .env) means "not set".
-  const input = Object.fromEntries(Object.keys(configSchema.shape).flatMap((k) => (env[k] ? [[k, env[k]]] : [])));
+  const input = Object.fromEntries(Object.keys(fields.shape).flatMap((k) => (env[k] ? [[k, env[k]]] : [])));
   const result = configSchema.safeParse(input);
   if (result.success) return result.data;
   throw new ConfigError(

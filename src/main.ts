@@ -73,4 +73,21 @@ if (!config.DISCORD_TOKEN) {
     );
     await shutdown(1, 'login failed');
   }
+  await startRetrainSchedule(bot);
+}
+
+/**
+ * Discord mode only (console mode is a local demo; /retrain start works
+ * there): outcome reports, and the schedule with its catch-up.
+ */
+async function startRetrainSchedule(bot: { post(channelId: string, content: string): Promise<void> }): Promise<void> {
+  if (config.RETRAIN_REPORT_CHANNEL_ID) {
+    const { reportRetrainOutcomes } = await import('./discord/reports.js');
+    reportRetrainOutcomes(running.retrain, bot, config.RETRAIN_REPORT_CHANNEL_ID, config.MODEL_NAME);
+  }
+  if (!config.RETRAIN_ENABLED) return log.info('scheduled retraining is off (RETRAIN_ENABLED=false)');
+  const { RetrainScheduler } = await import('./scheduler/scheduler.js');
+  const scheduler = new RetrainScheduler({ cron: config.RETRAIN_CRON, timezone: config.RETRAIN_TIMEZONE, runner: running.retrain });
+  stops.push(async () => scheduler.stop());
+  await scheduler.start();
 }

@@ -22,8 +22,9 @@ interface Exit {
 /** Starts `script` with tsx; `exit` rejects if it has not ended within timeoutMs (and kills it). */
 function run(script: string, env: Record<string, string>, input?: string, timeoutMs = 60_000) {
   const child = spawn(TSX, [script], {
-    // Empty values win over a developer's .env (dotenv never overrides).
-    env: { ...process.env, DISCORD_TOKEN: '', DISCORD_GUILD_ID: '', LOG_LEVEL: 'info', LOG_FORMAT: 'json', ...env },
+    // Empty values win over a developer's .env (dotenv never overrides); no
+    // schedule, so a developer's runs/ cannot trigger a catch-up retrain.
+    env: { ...process.env, DISCORD_TOKEN: '', DISCORD_GUILD_ID: '', RETRAIN_ENABLED: 'false', LOG_LEVEL: 'info', LOG_FORMAT: 'json', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let output = '';
@@ -97,7 +98,7 @@ describe('npm start (tsx src/main.ts)', () => {
     const bot = run('src/main.ts', { DISCORD_TOKEN: TOKEN, DISCORD_API_URL: fake.apiUrl, MODELS_DIR: models, COOLDOWN_SECONDS: '0' });
     await fake.waitForGatewayEvent((e) => e.kind === 'ready', 60_000);
     // Registration follows READY; the command must exist before it can be used.
-    await expect.poll(() => fake!.commands().length, { timeout: 10_000 }).toBe(2);
+    await expect.poll(() => fake!.commands().length, { timeout: 10_000 }).toBe(3);
     const handles = ['ROMEO:', 'JULIET:', 'HAMLET:'].map((seed, i) =>
       fake!.sendInteraction({ name: 'shakespeare', userId: `10000000000000000${i}`, options: { seed, length: 2000 } }),
     );
@@ -118,7 +119,7 @@ describe('npm run deploy-commands', () => {
     const env = { DISCORD_TOKEN: TOKEN, DISCORD_API_URL: fake.apiUrl, DISCORD_GUILD_ID: fake.guildId };
     const first = await run('src/cli/deploy-commands.ts', env).exit;
     expect(first.code).toBe(0);
-    expect(fake.commands(fake.guildId).map((c) => c.name).sort()).toEqual(['model', 'shakespeare']);
+    expect(fake.commands(fake.guildId).map((c) => c.name).sort()).toEqual(['model', 'retrain', 'shakespeare']);
     const second = await run('src/cli/deploy-commands.ts', env).exit;
     expect(second.code).toBe(0);
     expect(second.output).toContain('nothing written');

@@ -35,6 +35,16 @@ describe('parseConfig', () => {
     expect(message).toContain('COOLDOWN_SECONDS');
     expect(message).toContain('LOG_LEVEL');
   });
+
+  it('checks the retrain schedule at start, not at 3 a.m.', () => {
+    const c = parseConfig({ RETRAIN_ENABLED: 'false', RETRAIN_CRON: '*/5 * * * *', RETRAIN_TIMEZONE: 'Europe/Paris' });
+    expect(c).toMatchObject({ RETRAIN_ENABLED: false, RETRAIN_MAX_MINUTES: 60, RETRAIN_TOLERANCE: 0, RETRAIN_KEEP_VERSIONS: 5, DATA_DIR: 'data' });
+    expect(parseConfig({}).RETRAIN_CRON).toBe('0 3 * * *');
+    expect(() => parseConfig({ RETRAIN_CRON: 'at midnight' })).toThrow(/RETRAIN_CRON: "at midnight" is not a cron expression/);
+    expect(() => parseConfig({ RETRAIN_TIMEZONE: 'Mars/Olympus' })).toThrow(/RETRAIN_TIMEZONE: "Mars\/Olympus" is not a time zone/);
+    expect(() => parseConfig({ RETRAIN_ENABLED: 'maybe' })).toThrow(/RETRAIN_ENABLED: must be true or false/);
+    expect(() => parseConfig({ RETRAIN_KEEP_VERSIONS: '1' })).toThrow(/RETRAIN_KEEP_VERSIONS/);
+  });
 });
 
 describe('parseLine (console mode)', () => {

@@ -61,6 +61,13 @@ export class Bot {
     }
   }
 
+  /** Posts to a channel (retrain reports); mentions never ping. */
+  async post(channelId: string, content: string): Promise<void> {
+    const channel = await this.client.channels.fetch(channelId);
+    if (!channel?.isSendable()) throw new Error(`channel ${channelId} is not one the bot can post in`);
+    await channel.send({ content, allowedMentions: NO_MENTIONS });
+  }
+
   /** Refuses new commands, waits up to graceMs for those running, disconnects. */
   async stop(graceMs: number): Promise<void> {
     this.accepting = false;

@@ -11,6 +11,7 @@ import {
 import type { Config } from '../config.js';
 import type { ModelRegistry, VersionRef } from '../registry/registry.js';
 import type { Generator } from '../serving/types.js';
+import type { Retrainer } from '../training/controller.js';
 import type { Cooldowns } from './cooldowns.js';
 
 export interface ReplyFile {
@@ -69,6 +70,8 @@ export interface Services {
   modelName: string;
   config: Config;
   cooldowns: Cooldowns;
+  /** Starts, follows and cancels retraining (/retrain). */
+  retrain: Retrainer;
 }
 
 /** A slash command module: export `data` (a SlashCommandBuilder) and `execute`. */

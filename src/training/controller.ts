@@ -1,0 +1,281 @@
+// Runs retrains for the bot: one at a time, each in a separate low-priority
+// trainer process (src/training/trainer.ts), so the bot's event loop and its
+// generation workers stay responsive. Progress and the result come back over
+// IPC; a published version is served at once (hot-swap); every run is logged,
+// recorded (run-records.ts) and announced ('finished').
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { log } from '../log.js';
+import type { ModelRegistry } from '../registry/registry.js';
+import { liveHolder } from './lock.js';
+import type { FromTrainer, ToTrainer } from './protocol.js';
+import type { RetrainJob, RetrainResult, RunProgress } from './retrain.js';
+import { RunRecords, type RunInfo, type RunOutcome, type Trigger } from './run-records.js';
+import type { TrainConfig } from './train.js';
+
+const TRAINER = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './trainer.ts' : './trainer.js', import.meta.url));
+const LOW_PRIORITY = 19;
+
+export class RetrainBusyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RetrainBusyError';
+  }
+}
+
+export interface RetrainOptions {
+  /** Training time budget per run (RETRAIN_MAX_MINUTES). */
+  maxMinutes: number;
+  /** Epochs per run; default: what the serving version was trained with (RETRAIN_EPOCHS). */
+  epochs?: number;
+  /** Nats the candidate may be worse than the serving model and still be published (RETRAIN_TOLERANCE). */
+  tolerance: number;
+  /** Versions kept after publishing (RETRAIN_KEEP_VERSIONS). */
+  keepVersions: number;
+  /** Training settings over the serving version's (tests use tiny ones). */
+  train?: Partial<TrainConfig>;
+  /** How long a cancelled trainer gets before SIGTERM, and again before SIGKILL. */
+  cancelGraceMs?: number;
+}
+
+export interface RetrainControllerOptions {
+  registry: ModelRegistry;
+  modelName: string;
+  /** data/<model>/: every .txt file in it is training text. */
+  corpusDir: string;
+  /** runs/<model>/: lock, history, state and the last candidate. */
+  runDir: string;
+  /** Swapped to the registry's current version after a publish (GenerationService). */
+  service: { loadServable(): Promise<unknown> };
+  options: RetrainOptions;
+}
+
+export interface StartRequest {
+  trigger: Trigger;
+  userId?: string;
+  epochs?: number;
+  minutes?: number;
+}
+
+export interface ActiveRunStatus extends RunInfo {
+  pid?: number;
+  progress: RunProgress;
+}
+
+export interface RetrainStatus {
+  running?: ActiveRunStatus;
+  last?: RunOutcome;
+}
+
+interface ActiveRun {
+  info: RunInfo;
+  child: ChildProcess;
+  progress: RunProgress;
+  result?: RetrainResult;
+  error?: string;
+  /** Set when the run is being stopped; becomes the outcome's reason. */
+  cancelReason?: string;
+  exited: Promise<void>;
+  done: Promise<RunOutcome>;
+}
+
+/** What /retrain uses; RetrainController is one. */
+export type Retrainer = Pick<RetrainController, 'start' | 'status' | 'cancel'>;
+
+/** `finished` comes for every run, whoever started it: the hook for a report channel. */
+type Events = { progress: [RunProgress, RunInfo]; finished: [RunOutcome] };
+
+export class RetrainController extends EventEmitter<Events> {
+  readonly records: RunRecords;
+  readonly lockFile: string;
+  private active: ActiveRun | undefined;
+  private last: RunOutcome | undefined;
+  private closed = false;
+
+  constructor(private readonly opts: RetrainControllerOptions) {
+    super();
+    this.records = new RunRecords(opts.runDir);
+    this.lockFile = path.join(opts.runDir, 'retrain.lock');
+  }
+
+  /**
+   * Starts a run and resolves with its outcome when it is over (after a
+   * published version is being served). Throws RetrainBusyError at once,
+   * synchronously, when a run is going here or in another process.
+   */
+  start(req: StartRequest): Promise<RunOutcome> {
+    if (this.closed) throw new RetrainBusyError('retraining is shut down');
+    if (this.active) {
+      const { trigger, userId, startedAt } = this.active.info;
+      throw new RetrainBusyError(`a retrain is already running (${trigger}${userId ? ` by ${userId}` : ''}, since ${startedAt})`);
+    }
+    const holder = liveHolder(this.lockFile);
+    if (holder) throw new RetrainBusyError(`another process (pid ${holder.pid}) has been retraining since ${holder.startedAt}`);
+    const run = this.launch(req);
+    this.active = run;
+    return run.done;
+  }
+
+  async status(): Promise<RetrainStatus> {
+    this.last ??= (await this.records.state()).last;
+    const run = this.active;
+    return { running: run && { ...run.info, pid: run.child.pid, progress: run.progress }, last: this.last };
+  }
+
+  /** When the last run that reached the gate finished; undefined if none is recorded. */
+  async lastSuccessAt(): Promise<Date | undefined> {
+    const at = (await this.records.state()).lastSuccessAt;
+    return at ? new Date(at) : undefined;
+  }
+
+  /**
+   * Stops the running run and resolves with its outcome: cancelled, unless it
+   * was already publishing (then it finishes). Undefined if none was running.
+   */
+  async cancel(by?: string): Promise<RunOutcome | undefined> {
+    const run = this.active;
+    if (!run) return undefined;
+    run.cancelReason ??= `cancelled${by ? ` by ${by}` : ''}`;
+    await this.stop(run, true);
+    return run.done;
+  }
+
+  /** For shutdown: stops any run at once (SIGTERM, then SIGKILL) and refuses new ones. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const run = this.active;
+    if (!run) return;
+    run.cancelReason ??= 'the bot is shutting down';
+    await this.stop(run, false);
+    await run.done;
+  }
+
+  private launch(req: StartRequest): ActiveRun {
+    const { options } = this.opts;
+    const info: RunInfo = {
+      id: randomBytes(4).toString('hex'),
+      trigger: req.trigger,
+      userId: req.userId,
+      startedAt: new Date().toISOString(),
+      maxMinutes: req.minutes ?? options.maxMinutes,
+      epochs: req.epochs ?? options.epochs,
+    };
+    const job: RetrainJob = {
+      modelName: this.opts.modelName,
+      modelsDir: this.opts.registry.root,
+      corpusDir: this.opts.corpusDir,
+      candidateDir: path.join(this.opts.runDir, 'candidate'),
+      maxMinutes: info.maxMinutes,
+      epochs: info.epochs,
+      tolerance: options.tolerance,
+      keepVersions: options.keepVersions,
+      train: options.train,
+      command: `retrain ${info.id} (${info.trigger}${info.userId ? ` by ${info.userId}` : ''})`,
+    };
+    const child = fork(TRAINER, [], {
+      // Child processes do not inherit tsx's loader when the bot runs from TypeScript (tests, tsx).
+      execArgv: TRAINER.endsWith('.ts') ? ['--import', 'tsx'] : [],
+    });
+    // Set right after fork, before the child starts its threads, which inherit it.
+    if (child.pid !== undefined) {
+      try {
+        os.setPriority(child.pid, LOW_PRIORITY);
+      } catch (err) {
+        log.warn({ err }, 'could not lower the trainer process priority');
+      }
+    }
+    const run = { info, child, progress: { phase: 'starting' } } as ActiveRun;
+    run.exited = new Promise<void>((resolve) => {
+      child.once('exit', (code, signal) => {
+        if (!run.result && !run.error) run.error = `the trainer exited (${signal ? `killed by ${signal}` : `code ${code}`}) before reporting a result`;
+        resolve();
+      });
+      child.once('error', (err) => {
+        run.error ??= `the trainer could not run: ${err.message}`;
+        resolve();
+      });
+    });
+    child.on('message', (m: FromTrainer) => {
+      if (m.type === 'progress') {
+        run.progress = m.progress;
+        this.emit('progress', m.progress, info);
+      } else if (m.type === 'result') run.result = m.result;
+      else run.error = m.message;
+    });
+    this.send(child, { type: 'start', job, lockFile: this.lockFile, runId: info.id });
+    // The trainer stops itself at the time budget; this catches one stuck outside training (e.g. evaluation).
+    const hangMs = (info.maxMinutes * 60 + Math.max(600, info.maxMinutes * 30)) * 1000;
+    const watchdog = setTimeout(() => {
+      log.error({ run: info.id }, 'retrain ran far past its time budget; stopping it');
+      run.cancelReason ??= 'stopped: it ran far past its time budget';
+      void this.stop(run, true);
+    }, hangMs);
+    watchdog.unref();
+    run.done = run.exited.then(() => {
+      clearTimeout(watchdog);
+      return this.finish(run);
+    });
+    log.info({ run: info.id, trigger: info.trigger, user: info.userId, pid: child.pid, maxMinutes: info.maxMinutes }, 'retrain started');
+    return run;
+  }
+
+  /** Cancel over IPC (graceful: only if `graceful`), then SIGTERM, then SIGKILL, each after a bounded wait. */
+  private async stop(run: ActiveRun, graceful: boolean): Promise<void> {
+    const grace = this.opts.options.cancelGraceMs ?? 10_000;
+    const exitedWithin = (ms: number) =>
+      new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), ms);
+        void run.exited.then(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+      });
+    if (graceful && this.send(run.child, { type: 'cancel' }) && (await exitedWithin(grace))) return;
+    run.child.kill('SIGTERM');
+    if (await exitedWithin(grace)) return;
+    log.warn({ run: run.info.id, pid: run.child.pid }, 'trainer ignored SIGTERM; killing it');
+    run.child.kill('SIGKILL');
+  }
+
+  private send(child: ChildProcess, m: ToTrainer): boolean {
+    if (!child.connected) return false;
+    child.send(m, (err) => err && log.warn({ err }, 'could not message the trainer'));
+    return true;
+  }
+
+  private async finish(run: ActiveRun): Promise<RunOutcome> {
+    const finishedAt = new Date();
+    const seconds = Math.round((finishedAt.getTime() - Date.parse(run.info.startedAt)) / 100) / 10;
+    const base = { ...run.info, finishedAt: finishedAt.toISOString(), seconds };
+    let outcome: RunOutcome;
+    if (run.result) {
+      const { outcome: kind, reason, ...details } = run.result;
+      outcome = { ...base, ...details, outcome: kind, reason: kind === 'cancelled' ? (run.cancelReason ?? reason) : reason };
+    } else if (run.cancelReason) outcome = { ...base, outcome: 'cancelled', reason: run.cancelReason };
+    else outcome = { ...base, outcome: 'failed', reason: run.error ?? 'the trainer reported nothing' };
+
+    if (outcome.outcome === 'published') {
+      try {
+        await this.opts.service.loadServable();
+      } catch (err) {
+        log.error({ err, version: outcome.version }, 'published a new version but could not serve it');
+        outcome.reason += `; serving it failed: ${(err as Error).message}`;
+      }
+    }
+    try {
+      await this.records.record(outcome);
+    } catch (err) {
+      log.error({ err }, 'could not record the retrain outcome');
+    }
+    this.last = outcome;
+    this.active = undefined;
+    const level = outcome.outcome === 'failed' ? 'error' : 'info';
+    log[level]({ retrain: outcome }, `retrain ${outcome.id} (${outcome.trigger}) ${outcome.outcome}: ${outcome.reason}`);
+    this.emit('finished', outcome);
+    return outcome;
+  }
+}

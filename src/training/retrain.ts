@@ -1,0 +1,188 @@
+// One retrain, start to finish (run inside the trainer process): read the
+// corpus folder, measure the serving model on the held-out split of that
+// corpus, train (warm from the serving weights when the vocabulary is
+// unchanged, from scratch when it changed), and publish the candidate only if
+// the gate passes: its loss on the same split is not worse than the serving
+// model's plus a tolerance.
+import { rm } from 'node:fs/promises';
+import { initBackend } from '../ml/backend.js';
+import { readCorpus, splitCorpus } from '../ml/corpus.js';
+import { evaluateLoss } from '../ml/evaluate.js';
+import { Vocabulary } from '../ml/vocab.js';
+import { log } from '../log.js';
+import { ModelRegistry, type ModelMetadata } from '../registry/registry.js';
+import { loadVersion, type LoadedModel } from '../serving/loaded-model.js';
+import { publishMetadata, saveTrained } from './publish.js';
+import { DEFAULT_TRAIN_CONFIG, train, type StepProgress, type StopReason, type TrainConfig } from './train.js';
+
+export interface RetrainJob {
+  modelName: string;
+  modelsDir: string;
+  /** Every .txt file in it is training text. */
+  corpusDir: string;
+  /** The candidate is written here (replaced each run) before it is published; a rejected one stays for inspection. */
+  candidateDir: string;
+  maxMinutes: number;
+  /** Epochs to train; default: what the serving version was trained with. */
+  epochs?: number;
+  /** Nats by which the candidate's validation loss may exceed the serving model's and still be published. */
+  tolerance: number;
+  /** Versions kept in the registry after publishing. */
+  keepVersions: number;
+  /** Training settings applied over those the serving version was trained with. */
+  train?: Partial<TrainConfig>;
+  /** Recorded in the new version's metadata, e.g. "retrain a1b2c3 (schedule)". */
+  command: string;
+}
+
+export type Phase = 'starting' | 'evaluating' | 'training' | 'publishing';
+
+export type RunProgress = { phase: Phase } & Partial<Omit<StepProgress, 'learningRate'>> & {
+  /** Validation loss of the last finished epoch. */
+  valLoss?: number;
+};
+
+export interface RetrainResult {
+  outcome: 'published' | 'rejected' | 'cancelled';
+  reason: string;
+  start: 'warm' | 'scratch';
+  /** Why training started warm or from scratch. */
+  startReason: string;
+  /** The version the candidate was compared with (and warm-started from). */
+  servingVersion?: string;
+  oldValLoss?: number;
+  newValLoss?: number;
+  /** The version published. */
+  version?: string;
+  pruned?: string[];
+  corpus: { sha256: string; chars: number; files: number };
+  epochs: number;
+  stopReason: StopReason;
+}
+
+export interface RetrainHooks {
+  signal?: AbortSignal;
+  onProgress?: (p: RunProgress) => void;
+}
+
+type Serving = LoadedModel & { version: string };
+
+/** The gate: publish when the candidate is not worse than the serving model plus `tolerance` nats. */
+export function gate(candidate: number, serving: number | undefined, tolerance: number, noServing = 'there is no serving model to compare with') {
+  const f = (n: number) => n.toFixed(4);
+  const tol = tolerance ? ` + ${tolerance} tolerance` : '';
+  if (!Number.isFinite(candidate)) return { publish: false, reason: 'training finished no epoch, so there is no candidate' };
+  if (serving === undefined) return { publish: true, reason: noServing };
+  return candidate <= serving + tolerance
+    ? { publish: true, reason: `validation loss ${f(candidate)} ≤ ${f(serving)} (serving)${tol}` }
+    : { publish: false, reason: `validation loss ${f(candidate)} is worse than the serving model's ${f(serving)}${tol}` };
+}
+
+/** The newest servable version, loaded; undefined (with why) when there is none. */
+async function loadServing(registry: ModelRegistry, name: string): Promise<{ serving?: Serving; why: string }> {
+  if ((await registry.versions(name)).length === 0) return { why: `there is no version of ${name} yet` };
+  try {
+    const { ref, skipped } = await registry.resolveServable(name);
+    for (const s of skipped) log.error({ dir: s.dir }, `skipping corrupt model version: ${s.message}`);
+    return { serving: { ...(await loadVersion(ref.dir)), version: ref.version }, why: '' };
+  } catch (err) {
+    log.error({ err }, 'no servable version to start from or compare with');
+    return { why: `no version of ${name} could be loaded (${(err as Error).message})` };
+  }
+}
+
+/** Defaults, then how the serving version was trained (its architecture above all), then the job's settings. */
+function trainConfig(job: RetrainJob, serving?: ModelMetadata): TrainConfig {
+  const recorded = Object.fromEntries(
+    Object.entries(serving?.training.config ?? {}).filter(([k, v]) => k in DEFAULT_TRAIN_CONFIG && typeof v === 'number'),
+  );
+  const arch = serving ? { layers: serving.architecture.layers, units: serving.architecture.units, dropout: serving.architecture.dropout } : {};
+  return { ...DEFAULT_TRAIN_CONFIG, ...recorded, ...arch, ...job.train, ...(job.epochs ? { epochs: job.epochs } : {}), maxMinutes: job.maxMinutes };
+}
+
+/** Warm start needs the serving model's exact vocabulary (the ids) and architecture (the weights' shapes). */
+function warmStartProblem(serving: Serving, vocab: Vocabulary, config: TrainConfig): string | undefined {
+  if (!serving.vocab.equals(vocab)) {
+    const added = serving.vocab.unknown(vocab.chars.join(''));
+    const gone = serving.vocab.chars.filter((c) => !vocab.has(c));
+    return `the vocabulary changed since ${serving.version} (${added.length} new, ${gone.length} gone characters)`;
+  }
+  const a = serving.metadata.architecture;
+  if (a.layers !== config.layers || a.units !== config.units || a.dropout !== config.dropout) {
+    return `the architecture changed since ${serving.version}`;
+  }
+  return undefined;
+}
+
+/** The serving model's loss on the held-out text (the same measure training reports), or why it has none. */
+function servingLoss(serving: Serving, val: string, streams: number): { loss?: number; note?: string } {
+  try {
+    const unreadable = serving.vocab.unknown(val);
+    if (unreadable.length > 0) return { note: `${serving.version} cannot read ${unreadable.length} new characters of the held-out text` };
+    return { loss: evaluateLoss(serving.decoder, serving.vocab.encode(val), streams).nats };
+  } finally {
+    serving.decoder.dispose();
+  }
+}
+
+export async function retrain(job: RetrainJob, { signal, onProgress }: RetrainHooks = {}): Promise<RetrainResult> {
+  const backend = await initBackend();
+  const registry = new ModelRegistry(job.modelsDir);
+  const corpus = await readCorpus(job.corpusDir);
+  const { serving, why: noServing } = await loadServing(registry, job.modelName);
+  const vocab = Vocabulary.fromText(corpus.text);
+  const config = trainConfig(job, serving?.metadata);
+  const val = splitCorpus(corpus.text, config.valFraction).val;
+  let model = serving?.model;
+  try {
+    // Measured first: a warm start trains the serving model's weights in place.
+    onProgress?.({ phase: 'evaluating' });
+    const { loss: oldValLoss, note: servingNote = noServing } = serving ? servingLoss(serving, val, config.evalStreams) : {};
+    const problem = serving ? warmStartProblem(serving, vocab, config) : noServing;
+    const warm = serving !== undefined && problem === undefined;
+    const started = {
+      start: warm ? ('warm' as const) : ('scratch' as const),
+      startReason: warm ? `warm-started from ${serving.version} (same vocabulary and architecture)` : `from scratch: ${problem}`,
+      servingVersion: serving?.version,
+      oldValLoss,
+      corpus: { sha256: corpus.sha256, chars: corpus.text.length, files: corpus.files.length },
+    };
+    log.info({ ...started, config }, `retraining ${job.modelName}, ${started.startReason}`);
+    if (!warm) {
+      serving?.model.dispose();
+      model = undefined;
+    }
+    if (signal?.aborted) return { ...started, outcome: 'cancelled', reason: 'cancelled before training', epochs: 0, stopReason: 'cancelled' };
+
+    let valLoss: number | undefined;
+    const budgetSec = job.maxMinutes * 60;
+    const result = await train({
+      text: corpus.text,
+      config,
+      vocab: warm ? serving.vocab : vocab,
+      initModel: warm ? serving.model : undefined,
+      signal,
+      onStep: ({ learningRate: _lr, ...p }) =>
+        onProgress?.({ phase: 'training', ...p, etaSec: Math.max(0, Math.min(p.etaSec, budgetSec - p.elapsedSec)), valLoss }),
+      onEpoch: (m) => {
+        valLoss = m.valLoss;
+      },
+    });
+    model = result.model;
+    const trained = { ...started, newValLoss: Number.isFinite(result.valLoss) ? result.valLoss : undefined, epochs: result.metrics.length, stopReason: result.stopReason };
+    if (result.stopReason === 'cancelled') return { ...trained, outcome: 'cancelled', reason: 'cancelled during training' };
+
+    const decision = gate(result.valLoss, oldValLoss, job.tolerance, servingNote);
+    if (!Number.isFinite(result.valLoss)) return { ...trained, outcome: 'rejected', reason: decision.reason };
+    await rm(job.candidateDir, { recursive: true, force: true });
+    await saveTrained(result, job.candidateDir);
+    if (!decision.publish) return { ...trained, outcome: 'rejected', reason: decision.reason };
+    onProgress?.({ phase: 'publishing' });
+    const meta = publishMetadata({ result, config, corpus, backend: backend.name, command: job.command, warmStartFrom: warm ? serving.version : undefined });
+    const ref = await registry.publish(job.modelName, job.candidateDir, meta);
+    const pruned = await registry.prune(job.modelName, job.keepVersions);
+    return { ...trained, outcome: 'published', reason: decision.reason, version: ref.version, pruned };
+  } finally {
+    model?.dispose();
+  }
+}

@@ -1,0 +1,75 @@
+// What a retrain leaves behind in runs/<model>/: one JSON line per run in
+// retrain-history.jsonl (the audit trail), and retrain-state.json with the last
+// outcome and the time of the last successful run (what the scheduler's
+// catch-up compares with), replaced atomically so a crash never leaves half.
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import { log } from '../log.js';
+import type { RetrainResult } from './retrain.js';
+
+export type Trigger = 'schedule' | 'catch-up' | 'admin';
+
+export interface RunInfo {
+  id: string;
+  trigger: Trigger;
+  /** The admin who started it. */
+  userId?: string;
+  startedAt: string;
+  maxMinutes: number;
+  epochs?: number;
+}
+
+export type OutcomeKind = 'published' | 'rejected' | 'failed' | 'cancelled';
+
+export type RunOutcome = RunInfo &
+  Partial<Omit<RetrainResult, 'outcome' | 'reason'>> & {
+    outcome: OutcomeKind;
+    reason: string;
+    finishedAt: string;
+    seconds: number;
+  };
+
+export interface RetrainState {
+  /** When the last run that reached the gate (published or rejected) finished. */
+  lastSuccessAt?: string;
+  last?: RunOutcome;
+}
+
+/** A run counts as done for the schedule once the gate decided, whatever it decided. */
+export const isSuccess = (o: RunOutcome) => o.outcome === 'published' || o.outcome === 'rejected';
+
+export class RunRecords {
+  readonly historyFile: string;
+  readonly stateFile: string;
+
+  constructor(readonly dir: string) {
+    this.historyFile = path.join(dir, 'retrain-history.jsonl');
+    this.stateFile = path.join(dir, 'retrain-state.json');
+  }
+
+  async state(): Promise<RetrainState> {
+    let text: string;
+    try {
+      text = await readFile(this.stateFile, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw err;
+    }
+    try {
+      return JSON.parse(text) as RetrainState;
+    } catch {
+      log.warn({ file: this.stateFile }, 'retrain state file is unreadable; treating it as empty');
+      return {};
+    }
+  }
+
+  async record(outcome: RunOutcome): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await appendFile(this.historyFile, JSON.stringify(outcome) + '\n');
+    const before = await this.state();
+    const state: RetrainState = { lastSuccessAt: isSuccess(outcome) ? outcome.finishedAt : before.lastSuccessAt, last: outcome };
+    // Temp file, fsync, rename: a reader sees the old state or the new one.
+    await writeFileAtomic(this.stateFile, JSON.stringify(state, null, 2) + '\n');
+  }
+}

@@ -1,0 +1,54 @@
+// A throwaway bot layout for retrain tests: models/ (registry), data/<model>/
+// (a few KB of the real corpus) and runs/<model>/, plus tiny training settings
+// so a run takes seconds.
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ModelRegistry } from '../../src/registry/registry.js';
+import type { RetrainJob } from '../../src/training/retrain.js';
+import type { TrainConfig } from '../../src/training/train.js';
+
+const CORPUS = fileURLToPath(new URL('../../data/shakespeare/tinyshakespeare.txt', import.meta.url));
+
+export const TINY: Partial<TrainConfig> = { layers: 1, units: 16, dropout: 0, seqLen: 16, batchSize: 8, warmupSteps: 5, learningRate: 0.01, evalStreams: 8, patience: 10 };
+
+export interface Layout {
+  root: string;
+  name: string;
+  registry: ModelRegistry;
+  corpusDir: string;
+  runDir: string;
+  /** A job for retrain() with tiny settings; `train` entries are added to TINY. */
+  job(over?: Partial<Omit<RetrainJob, 'train'>> & { train?: Partial<TrainConfig> }): RetrainJob;
+  remove(): Promise<void>;
+}
+
+export async function makeLayout(chars = 8000, name = 'bard'): Promise<Layout> {
+  const root = await mkdtemp(path.join(tmpdir(), 'retrain-'));
+  const corpusDir = path.join(root, 'data', name);
+  await mkdir(corpusDir, { recursive: true });
+  await writeFile(path.join(corpusDir, 'a.txt'), (await readFile(CORPUS, 'utf8')).slice(0, chars));
+  const registry = new ModelRegistry(path.join(root, 'models'));
+  const runDir = path.join(root, 'runs', name);
+  return {
+    root,
+    name,
+    registry,
+    corpusDir,
+    runDir,
+    job: (over = {}) => ({
+      modelName: name,
+      modelsDir: registry.root,
+      corpusDir,
+      candidateDir: path.join(runDir, 'candidate'),
+      maxMinutes: 5,
+      tolerance: 0,
+      keepVersions: 5,
+      command: 'test',
+      ...over,
+      train: { ...TINY, ...over.train },
+    }),
+    remove: () => rm(root, { recursive: true, force: true }),
+  };
+}

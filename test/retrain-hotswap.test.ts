@@ -1,0 +1,123 @@
+// A retrain hot-swaps a real generation service: requests keep flowing during
+// the swap and none fails, the old version is freed down to the worker's
+// baseline tensor count, a version published by another process is picked up
+// by the registry watch, and a corrupt newest version is skipped.
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../src/ml/backend.js';
+import { GenerationService } from '../src/serving/service.js';
+import { RetrainController } from '../src/training/controller.js';
+import { retrain } from '../src/training/retrain.js';
+import { makeLayout, TINY, type Layout } from './helpers/retrain-fixture.js';
+import { waitFor } from './helpers/wait.js';
+
+let l: Layout;
+let service: GenerationService;
+const unloaded: { version: string; tensors: number }[] = [];
+let baseline: number;
+
+beforeAll(async () => {
+  await initBackend();
+  l = await makeLayout();
+  await retrain(l.job({ epochs: 1 }));
+  service = await GenerationService.start({ registry: l.registry, modelName: l.name, workers: 1 });
+  service.on('unloaded', (e: { version: string; tensors: number }) => unloaded.push(e));
+  expect((await service.loadServable()).version).toBe('v1');
+  // One swap first, so we know the worker's tensor count with one version of this architecture loaded.
+  await retrain(l.job({ epochs: 1, tolerance: 10 }));
+  await service.loadServable();
+  await waitFor(() => unloaded.some((u) => u.version === 'v1'), 10_000, 'v1 to be unloaded');
+  baseline = unloaded.find((u) => u.version === 'v1')!.tensors;
+}, 120_000);
+
+afterAll(async () => {
+  await service?.close(1000);
+  await l?.remove();
+});
+
+describe('hot-swap after a retrain', () => {
+  it('serves the new version without failing a request, and frees the old one', async () => {
+    const controller = new RetrainController({
+      registry: l.registry,
+      modelName: l.name,
+      corpusDir: l.corpusDir,
+      runDir: l.runDir,
+      service,
+      // The gate is not under test here: any finished candidate is published.
+      options: { maxMinutes: 5, epochs: 1, tolerance: 10, keepVersions: 10, train: TINY },
+    });
+    const versions = new Set<string>();
+    const failures: unknown[] = [];
+    let replies = 0;
+    let stop = false;
+    const client = async () => {
+      while (!stop) {
+        try {
+          const r = await service.generate({ seed: 'Citizen', length: 40, temperature: 0.8 });
+          versions.add(r.version);
+          replies++;
+        } catch (err) {
+          failures.push(err);
+        }
+        // Steady traffic that still leaves the (low-priority) trainer some CPU on a small machine.
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const clients = Array.from({ length: 3 }, client);
+    const outcome = await controller.start({ trigger: 'admin', userId: '1' });
+    expect(outcome).toMatchObject({ outcome: 'published', version: 'v3', servingVersion: 'v2' });
+    // start() resolves once the new version takes new requests.
+    expect(service.current()?.version).toBe('v3');
+    const before = replies;
+    await waitFor(() => replies >= before + 8, 20_000, 'replies from v3');
+    stop = true;
+    await Promise.all(clients);
+
+    expect(failures).toEqual([]);
+    expect([...versions].sort()).toEqual(['v2', 'v3']);
+    await waitFor(() => unloaded.some((u) => u.version === 'v2'), 10_000, 'v2 to be unloaded');
+    expect(unloaded.find((u) => u.version === 'v2')!.tensors).toBe(baseline);
+  });
+
+  it('picks up a version published by another process through the registry watch', async () => {
+    service.watch(100);
+    const swapped = new Promise<{ to: string }>((resolve) => service.once('swapped', resolve));
+    // Published straight to the registry, as a trainer of another bot process would.
+    const r = await retrain(l.job({ epochs: 1, tolerance: 10 }));
+    expect(r.version).toBe('v4');
+    expect((await swapped).to).toBe('v4');
+  });
+
+  it('skips a corrupt newest version: the bot stays on the last good one, and the next retrain starts from it', async () => {
+    const r = await retrain(l.job({ epochs: 1, tolerance: 10 }));
+    expect(r.version).toBe('v5');
+    const weights = path.join(l.registry.dir(l.name, 'v5'), 'weights.bin');
+    const bytes = await readFile(weights);
+    bytes[10] ^= 0xff;
+    await writeFile(weights, bytes);
+    expect((await service.loadServable()).version).toBe('v4');
+    expect(service.current()?.version).toBe('v4');
+
+    const next = await retrain(l.job({ epochs: 1, tolerance: 10 }));
+    expect(next).toMatchObject({ outcome: 'published', start: 'warm', servingVersion: 'v4', version: 'v6' });
+    expect((await service.loadServable()).version).toBe('v6');
+  });
+
+  it('a failed run publishes nothing and the bot keeps serving', async () => {
+    const controller = new RetrainController({
+      registry: l.registry,
+      modelName: l.name,
+      corpusDir: l.corpusDir,
+      runDir: l.runDir,
+      service,
+      options: { maxMinutes: 5, tolerance: 10, keepVersions: 10, train: TINY },
+    });
+    await rm(l.corpusDir, { recursive: true });
+    const outcome = await controller.start({ trigger: 'schedule' });
+    expect(outcome).toMatchObject({ outcome: 'failed' });
+    expect(outcome.reason).toMatch(/ENOENT|no such file/);
+    expect(service.current()?.version).toBe('v6');
+    expect((await service.generate({ seed: '', length: 10, temperature: 1 })).version).toBe('v6');
+  });
+});

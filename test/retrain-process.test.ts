@@ -1,0 +1,152 @@
+// The retrain controller with real trainer processes: low priority, progress
+// over IPC, one run at a time (here and across processes), cancel, shutdown,
+// a trainer SIGKILLed mid-run, and a bot that dies mid-run.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RetrainBusyError, RetrainController, type RetrainOptions } from '../src/training/controller.js';
+import { liveHolder } from '../src/training/lock.js';
+import type { RunProgress } from '../src/training/retrain.js';
+import { makeLayout, TINY, type Layout } from './helpers/retrain-fixture.js';
+import { isAlive, waitFor } from './helpers/wait.js';
+
+let l: Layout;
+let swaps = 0;
+
+beforeAll(async () => {
+  l = await makeLayout();
+});
+
+afterAll(() => l?.remove());
+
+function controller(over: Partial<RetrainOptions> = {}) {
+  return new RetrainController({
+    registry: l.registry,
+    modelName: l.name,
+    corpusDir: l.corpusDir,
+    runDir: l.runDir,
+    service: { loadServable: async () => void swaps++ },
+    options: { maxMinutes: 5, tolerance: 0, keepVersions: 5, train: TINY, cancelGraceMs: 5000, ...over },
+  });
+}
+
+/** Resolves with the trainer's pid once it is in the training loop. */
+async function whenTraining(c: RetrainController): Promise<number> {
+  await waitFor(async () => (await c.status()).running?.progress.phase === 'training', 30_000, 'the trainer to start training');
+  return (await c.status()).running!.pid!;
+}
+
+const historyLines = async () => (await readFile(path.join(l.runDir, 'retrain-history.jsonl'), 'utf8')).trim().split('\n').map((s) => JSON.parse(s));
+
+describe('retrain controller', () => {
+  it('trains in a low-priority child process, reports progress, publishes, swaps and records the run', async () => {
+    const c = controller();
+    const progress: RunProgress[] = [];
+    c.on('progress', (p) => progress.push(p));
+    const done = c.start({ trigger: 'admin', userId: '123456789012345678', epochs: 2 });
+    const pid = await whenTraining(c);
+    expect(pid).not.toBe(process.pid);
+    expect(os.getPriority(pid)).toBe(19);
+    expect(() => c.start({ trigger: 'schedule' })).toThrow(RetrainBusyError);
+    expect(() => c.start({ trigger: 'schedule' })).toThrow(/already running \(admin by 123456789012345678/);
+    expect(liveHolder(c.lockFile)?.pid).toBe(pid);
+
+    const outcome = await done;
+    expect(outcome).toMatchObject({ outcome: 'published', version: 'v1', trigger: 'admin', userId: '123456789012345678', start: 'scratch', epochs: 2 });
+    expect(swaps).toBe(1);
+    const training = progress.filter((p) => p.phase === 'training');
+    expect(training.length).toBeGreaterThan(0);
+    expect(training.at(-1)).toMatchObject({ epochs: 2, stepsPerEpoch: expect.any(Number), loss: expect.any(Number), charsPerSec: expect.any(Number), etaSec: expect.any(Number) });
+    expect(existsSync(c.lockFile)).toBe(false);
+    expect(await historyLines()).toEqual([outcome]);
+    expect(await c.lastSuccessAt()).toEqual(new Date(outcome.finishedAt));
+    expect((await c.status()).last).toEqual(outcome);
+    expect((await controller().status()).last).toEqual(outcome);
+  });
+
+  it('survives a trainer killed mid-run: nothing is published, the stale lock is replaced, the next run works', async () => {
+    const c = controller();
+    const lastSuccess = await c.lastSuccessAt();
+    const done = c.start({ trigger: 'schedule', epochs: 500 });
+    const pid = await whenTraining(c);
+    process.kill(pid, 'SIGKILL');
+    const outcome = await done;
+    expect(outcome).toMatchObject({ outcome: 'failed', trigger: 'schedule' });
+    expect(outcome.reason).toMatch(/killed by SIGKILL/);
+    expect(await l.registry.versions(l.name)).toEqual(['v1']);
+    expect((await l.registry.readPointer(l.name))?.version).toBe('v1');
+    expect(await c.lastSuccessAt()).toEqual(lastSuccess);
+    // The dead trainer's lock is still there, and stale.
+    expect(JSON.parse(await readFile(c.lockFile, 'utf8')).pid).toBe(pid);
+    expect(liveHolder(c.lockFile)).toBeUndefined();
+
+    const next = await c.start({ trigger: 'admin', epochs: 1 });
+    expect(next).toMatchObject({ outcome: 'published', version: 'v2', start: 'warm', servingVersion: 'v1' });
+    expect(existsSync(c.lockFile)).toBe(false);
+  });
+
+  it('cancels over IPC: the run stops promptly and publishes nothing', async () => {
+    const c = controller({ cancelGraceMs: 20_000 });
+    const done = c.start({ trigger: 'admin', epochs: 500 });
+    await whenTraining(c);
+    const t0 = Date.now();
+    const outcome = await c.cancel('tester');
+    // Well within the grace period: the trainer stopped by itself, no signal needed.
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(outcome).toMatchObject({ outcome: 'cancelled', reason: 'cancelled by tester' });
+    expect(await done).toEqual(outcome);
+    expect(await l.registry.versions(l.name)).toEqual(['v1', 'v2']);
+    expect(await c.cancel()).toBeUndefined();
+  });
+
+  it('close() stops the trainer, releases the lock and refuses new runs', async () => {
+    const c = controller();
+    const done = c.start({ trigger: 'schedule', epochs: 500 });
+    const pid = await whenTraining(c);
+    await c.close();
+    expect(await done).toMatchObject({ outcome: 'cancelled', reason: 'the bot is shutting down' });
+    expect(isAlive(pid)).toBe(false);
+    expect(existsSync(c.lockFile)).toBe(false);
+    expect(() => c.start({ trigger: 'admin' })).toThrow(/shut down/);
+  });
+
+  it('refuses to start while another live process holds the lock', async () => {
+    const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      const c = controller();
+      await mkdir(path.dirname(c.lockFile), { recursive: true });
+      await writeFile(c.lockFile, JSON.stringify({ pid: sleeper.pid, startedAt: new Date().toISOString(), script: 'sleep' }));
+      expect(() => c.start({ trigger: 'schedule' })).toThrow(new RegExp(`another process \\(pid ${sleeper.pid}\\) has been retraining`));
+    } finally {
+      sleeper.kill('SIGKILL');
+      await rm(path.join(l.runDir, 'retrain.lock'), { force: true });
+    }
+  });
+
+  it('leaves no orphan trainer and no lock when the bot dies mid-run', async () => {
+    const bot = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/retrain-bot.ts', l.root, l.name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const lines = createInterface({ input: bot.stdout! });
+      const trainerPid = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('timed out waiting for the fixture bot to start training')), 40_000);
+        lines.on('line', (line) => {
+          const m = /^TRAINER (\d+)$/.exec(line);
+          if (m) {
+            clearTimeout(timer);
+            resolve(Number(m[1]));
+          }
+        });
+      });
+      expect(isAlive(trainerPid)).toBe(true);
+      bot.kill('SIGKILL');
+      await waitFor(() => !isAlive(trainerPid), 10_000, 'the orphaned trainer to exit');
+      expect(existsSync(path.join(l.runDir, 'retrain.lock'))).toBe(false);
+    } finally {
+      bot.kill('SIGKILL');
+    }
+  });
+});
