@@ -21,13 +21,13 @@ export interface BurstBot {
 }
 
 /** The real bot logged into a fresh fake Discord, serving `modelsDir`. */
-export async function startBurstBot(modelsDir: string, name: string): Promise<BurstBot> {
+export async function startBurstBot(modelsDir: string, name: string, env: Record<string, string> = {}): Promise<BurstBot> {
   const host = new Worker(new URL('../src/ts-worker.mjs', import.meta.url), {
     workerData: { module: new URL('./fake-host.ts', import.meta.url).href, token: TOKEN },
   });
   const [ready] = (await once(host, 'message')) as [{ apiUrl: string }];
   const config = {
-    ...parseConfig({ DISCORD_TOKEN: TOKEN, DISCORD_API_URL: ready.apiUrl, MODELS_DIR: modelsDir, MODEL_NAME: name, COOLDOWN_SECONDS: '0', MODEL_WATCH_SECONDS: '0' }),
+    ...parseConfig({ DISCORD_TOKEN: TOKEN, DISCORD_API_URL: ready.apiUrl, MODELS_DIR: modelsDir, MODEL_NAME: name, COOLDOWN_SECONDS: '0', MODEL_WATCH_SECONDS: '0', ...env }),
     DISCORD_TOKEN: TOKEN,
   };
   const [running, commands] = await Promise.all([startServices(config), loadCommands()]);
@@ -48,6 +48,13 @@ export async function startBurstBot(modelsDir: string, name: string): Promise<Bu
 
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '∞');
+
+/** Asks the fake for one /shakespeare and waits for the reply's text. */
+export async function ask(b: BurstBot, seed: string, length: number): Promise<string> {
+  b.host.postMessage({ type: 'ask', seed, length } satisfies HostRequest);
+  const [{ text }] = (await once(b.host, 'message')) as [{ text: string }];
+  return text;
+}
 
 /** Injects `count` interactions at once; reports acknowledgement and reply times. */
 export async function burst(b: BurstBot, count = 200, length = 300): Promise<Row[]> {

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { startFakeDiscord } from '../test/fake-discord/server.js';
 
-export type HostRequest = { type: 'burst'; count: number; length: number; seed: string } | { type: 'close' };
+export type HostRequest = { type: 'burst'; count: number; length: number; seed: string } | { type: 'ask'; seed: string; length: number } | { type: 'close' };
 export interface BurstTimes {
   acks: number[];
   finals: number[];
@@ -17,6 +17,7 @@ const port = parentPort!;
 const fake = await startFakeDiscord({ token: (workerData as { token: string }).token, interactionAckTimeoutMs: 0 });
 port.postMessage({ type: 'ready', apiUrl: fake.apiUrl });
 
+let asked = 1_000_000;
 port.on('message', async (m: HostRequest) => {
   if (m.type === 'close') {
     await fake.close();
@@ -24,6 +25,11 @@ port.on('message', async (m: HostRequest) => {
     return;
   }
   const user = (i: number) => String(200000000000000000n + BigInt(i));
+  if (m.type === 'ask') {
+    const reply = await fake.sendInteraction({ name: 'shakespeare', userId: user(++asked), options: { seed: m.seed, length: m.length } }).waitForResponse((msg) => String(msg.content).includes(m.seed), 60_000);
+    port.postMessage({ type: 'reply', text: String(reply.content) });
+    return;
+  }
   await fake.sendInteraction({ name: 'shakespeare', userId: user(m.count), options: { length: 20 } }).waitForResponse(undefined, 30_000);
   const t0 = performance.now();
   const handles = Array.from({ length: m.count }, (_, i) => fake.sendInteraction({ name: 'shakespeare', userId: user(i), options: { seed: m.seed, length: m.length } }));

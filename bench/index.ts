@@ -4,9 +4,15 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchBurst } from './burst.js';
 import { benchMl } from './ml.js';
+import { benchBurstDuringRetrain } from './retrain.js';
 
 const { values: a } = parseArgs({
-  options: { models: { type: 'string', default: 'models' }, name: { type: 'string', default: 'shakespeare' }, only: { type: 'string' } },
+  options: {
+    models: { type: 'string', default: 'models' },
+    name: { type: 'string', default: 'shakespeare' },
+    only: { type: 'string' },
+    'retrain-minutes': { type: 'string', default: '1.5' },
+  },
   strict: true,
 });
 
@@ -18,4 +24,8 @@ if (!a.only || a.only === 'ml') {
 if (!a.only || a.only === 'burst') {
   console.log('\n## 200-interaction burst through the fake Discord (issue: bot)');
   console.table(await benchBurst(a.models, a.name));
+}
+if (!a.only || a.only === 'retrain') {
+  console.log('\n## The burst while a retrain runs (issue: retraining)');
+  console.table(await benchBurstDuringRetrain(a.models, a.name, Number(a['retrain-minutes'])));
 }
