@@ -1,14 +1,13 @@
 // Trains and publishes a real but tiny char-LSTM (seconds on a CPU) so tests
-// run the real generation service. Metadata is assembled the way
-// src/cli/train.ts does it.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// run the real generation service. Saved and described as `npm run train` does.
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../../src/ml/backend.js';
-import { readCorpus, sha256, splitCorpus } from '../../src/ml/corpus.js';
-import { saveModel } from '../../src/ml/io.js';
-import { METRICS_FILE, ModelRegistry, type VersionRef } from '../../src/registry/registry.js';
+import { readCorpus, sha256 } from '../../src/ml/corpus.js';
+import { ModelRegistry, type VersionRef } from '../../src/registry/registry.js';
+import { publishMetadata, saveTrained } from '../../src/training/publish.js';
 import { DEFAULT_TRAIN_CONFIG, train, type TrainConfig } from '../../src/training/train.js';
 
 const CORPUS_DIR = fileURLToPath(new URL('../../data/shakespeare/', import.meta.url));
@@ -45,26 +44,11 @@ export async function publishTinyModel(root: string, opts: TinyModelOptions = {}
   const result = await train({ text, config });
   const dir = await mkdtemp(path.join(tmpdir(), 'tiny-model-'));
   try {
-    await saveModel(result.model, dir);
+    await saveTrained(result, dir);
     result.model.dispose();
-    await writeFile(path.join(dir, METRICS_FILE), result.metrics.map((m) => JSON.stringify(m)).join('\n') + '\n');
-    const best = result.metrics.find((m) => m.epoch === result.bestEpoch)!;
-    const split = splitCorpus(text, config.valFraction);
-    return await new ModelRegistry(root).publish(opts.name ?? 'shakespeare', dir, {
-      vocab: [...result.vocab.chars],
-      architecture: { vocabSize: result.vocab.size, layers: config.layers, units: config.units, dropout: config.dropout },
-      corpus: { sha256: sha256(text), chars: text.length, files: ['tinyshakespeare.txt'], valFraction: split.valFraction, boundary: split.boundary },
-      valLoss: { nats: best.valLoss, bitsPerChar: best.valBitsPerChar, chars: text.length - split.boundary - 1 },
-      training: {
-        seconds: result.seconds,
-        epochs: result.metrics.length,
-        bestEpoch: result.bestEpoch,
-        stopReason: result.stopReason,
-        backend: backend.name,
-        command: 'test/helpers/tiny-model.ts',
-        config: { ...config },
-      },
-    });
+    const corpus = { text, sha256: sha256(text), files: ['tinyshakespeare.txt'] };
+    const meta = publishMetadata({ result, config, corpus, backend: backend.name, command: 'test/helpers/tiny-model.ts' });
+    return await new ModelRegistry(root).publish(opts.name ?? 'shakespeare', dir, meta);
   } finally {
     // The registry keeps its own copy.
     await rm(dir, { recursive: true, force: true });
