@@ -10,10 +10,10 @@ import { loadCommands } from '../src/discord/commands.js';
 import { reportRetrainOutcomes } from '../src/discord/reports.js';
 import { startServices, type RunningServices } from '../src/discord/services.js';
 import { log } from '../src/log.js';
-import { RetrainController, type Retrainer } from '../src/training/controller.js';
+import type { RetrainController } from '../src/training/controller.js';
 import { retrain } from '../src/training/retrain.js';
 import { Permission, startFakeDiscord, type FakeDiscord, type InteractionInput, type JsonObject } from './fake-discord/server.js';
-import { makeLayout, TINY, type Layout } from './helpers/retrain-fixture.js';
+import { makeLayout, type Layout } from './helpers/retrain-fixture.js';
 import { waitFor } from './helpers/wait.js';
 
 const TOKEN = 'bardbot-retrain-token';
@@ -49,16 +49,9 @@ beforeAll(async () => {
     DISCORD_TOKEN: TOKEN,
   };
   running = await startServices(config);
-  controller = new RetrainController({
-    registry: running.services.registry,
-    modelName: l.name,
-    corpusDir: l.corpusDir,
-    runDir: l.runDir,
-    service: running.services.generator,
-    // The gate is tested elsewhere: here any finished candidate is published.
-    options: { maxMinutes: 5, tolerance: 10, keepVersions: 5, train: TINY },
-  });
-  const services: Services & { retrain: Retrainer } = { ...running.services, retrain: controller };
+  // The gate is tested elsewhere: here any finished candidate is published.
+  controller = l.controller(running.services.generator, { tolerance: 10 });
+  const services: Services = { ...running.services, retrain: controller };
   bot = new Bot({ config, commands: await loadCommands(), services });
   await bot.start();
   reportRetrainOutcomes(controller, bot, fake.channelId, l.name);

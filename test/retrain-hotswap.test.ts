@@ -7,9 +7,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/ml/backend.js';
 import { GenerationService } from '../src/serving/service.js';
-import { RetrainController } from '../src/training/controller.js';
 import { retrain } from '../src/training/retrain.js';
-import { makeLayout, TINY, type Layout } from './helpers/retrain-fixture.js';
+import { makeLayout, type Layout } from './helpers/retrain-fixture.js';
 import { waitFor } from './helpers/wait.js';
 
 let l: Layout;
@@ -38,15 +37,8 @@ afterAll(async () => {
 
 describe('hot-swap after a retrain', () => {
   it('serves the new version without failing a request, and frees the old one', async () => {
-    const controller = new RetrainController({
-      registry: l.registry,
-      modelName: l.name,
-      corpusDir: l.corpusDir,
-      runDir: l.runDir,
-      service,
-      // The gate is not under test here: any finished candidate is published.
-      options: { maxMinutes: 5, epochs: 1, tolerance: 10, keepVersions: 10, train: TINY },
-    });
+    // The gate is not under test here: any finished candidate is published.
+    const controller = l.controller(service, { epochs: 1, tolerance: 10, keepVersions: 10 });
     const versions = new Set<string>();
     const failures: unknown[] = [];
     let replies = 0;
@@ -105,14 +97,7 @@ describe('hot-swap after a retrain', () => {
   });
 
   it('a failed run publishes nothing and the bot keeps serving', async () => {
-    const controller = new RetrainController({
-      registry: l.registry,
-      modelName: l.name,
-      corpusDir: l.corpusDir,
-      runDir: l.runDir,
-      service,
-      options: { maxMinutes: 5, tolerance: 10, keepVersions: 10, train: TINY },
-    });
+    const controller = l.controller(service, { tolerance: 10, keepVersions: 10 });
     await rm(l.corpusDir, { recursive: true });
     const outcome = await controller.start({ trigger: 'schedule' });
     expect(outcome).toMatchObject({ outcome: 'failed' });

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RetrainBusyError, RetrainController, type RetrainOptions } from '../src/training/controller.js';
 import { liveHolder } from '../src/training/lock.js';
 import type { RunProgress } from '../src/training/retrain.js';
-import { makeLayout, TINY, type Layout } from './helpers/retrain-fixture.js';
+import { makeLayout, type Layout } from './helpers/retrain-fixture.js';
 import { isAlive, waitFor } from './helpers/wait.js';
 
 let l: Layout;
@@ -24,14 +24,7 @@ beforeAll(async () => {
 afterAll(() => l?.remove());
 
 function controller(over: Partial<RetrainOptions> = {}) {
-  return new RetrainController({
-    registry: l.registry,
-    modelName: l.name,
-    corpusDir: l.corpusDir,
-    runDir: l.runDir,
-    service: { loadServable: async () => void swaps++ },
-    options: { maxMinutes: 5, tolerance: 0, keepVersions: 5, train: TINY, cancelGraceMs: 5000, ...over },
-  });
+  return l.controller({ loadServable: async () => void swaps++ }, { cancelGraceMs: 5000, ...over });
 }
 
 /** Resolves with the trainer's pid once it is in the training loop. */

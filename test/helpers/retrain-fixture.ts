@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ModelRegistry } from '../../src/registry/registry.js';
+import { RetrainController, type RetrainOptions } from '../../src/training/controller.js';
 import type { RetrainJob } from '../../src/training/retrain.js';
 import type { TrainConfig } from '../../src/training/train.js';
 
@@ -21,6 +22,8 @@ export interface Layout {
   runDir: string;
   /** A job for retrain() with tiny settings; `train` entries are added to TINY. */
   job(over?: Partial<Omit<RetrainJob, 'train'>> & { train?: Partial<TrainConfig> }): RetrainJob;
+  /** A controller over this layout with tiny training settings. */
+  controller(service: { loadServable(): Promise<unknown> }, over?: Partial<RetrainOptions>): RetrainController;
   remove(): Promise<void>;
 }
 
@@ -49,6 +52,15 @@ export async function makeLayout(chars = 8000, name = 'bard'): Promise<Layout> {
       ...over,
       train: { ...TINY, ...over.train },
     }),
+    controller: (service, over = {}) =>
+      new RetrainController({
+        registry,
+        modelName: name,
+        corpusDir,
+        runDir,
+        service,
+        options: { maxMinutes: 5, tolerance: 0, keepVersions: 5, train: TINY, ...over },
+      }),
     remove: () => rm(root, { recursive: true, force: true }),
   };
 }
