@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Files run in separate processes; two at a time matches the 2-core machines.
     maxWorkers: 2,
+    // Quiet logs in test output unless asked for (tests that read logs set their own level).
+    env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
   },
 });
