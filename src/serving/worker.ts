@@ -35,8 +35,9 @@ async function load(ref: VersionToLoad): Promise<void> {
   try {
     // Checksums are verified here too: files may have changed since the main thread looked.
     const { model, decoder, vocab } = await loadVersion(ref.dir);
-    // Warm up (first kernel calls allocate and compile) before taking traffic.
-    generate(decoder, vocab, [{ seed: '', length: 8, temperature: 1, rngSeed: 1 }]);
+    // Warm up before taking traffic: first kernel calls allocate and compile, and
+    // the JIT needs a few hundred steps to optimise the decode loop.
+    generate(decoder, vocab, [{ seed: '', length: 200, temperature: 1, rngSeed: 1 }]);
     versions.set(ref.version, { model, decoder, vocab, batch: new BatchGenerator(decoder, vocab), retiring: false });
     send({ type: 'loaded', version: ref.version, ms: performance.now() - t0, tensors: tf.memory().numTensors });
   } catch (err) {
