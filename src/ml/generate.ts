@@ -59,7 +59,7 @@ export function validateRequest(req: GenerationRequest, vocab: Vocabulary): void
  * speech does in the corpus); vocabularies without one start after a space,
  * else after their first character.
  */
-export function startChar(vocab: Vocabulary): string {
+function startChar(vocab: Vocabulary): string {
   return ['\n', ' '].find((c) => vocab.has(c)) ?? vocab.chars[0];
 }
 

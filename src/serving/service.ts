@@ -70,10 +70,6 @@ export class GenerationService extends EventEmitter implements Generator {
     return { name, version, metadata };
   }
 
-  stats(): { inFlight: number; maxQueue: number; charsPerSec: number } {
-    return { inFlight: this.pending.size, maxQueue: this.opts.maxQueue, charsPerSec: this.charsPerSec };
-  }
-
   generate(params: GenerateParams): Promise<GenerateResult> {
     const serving = this.serving;
     if (!serving || this.closing) return Promise.reject(new ModelNotLoadedError());
