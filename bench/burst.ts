@@ -4,10 +4,9 @@
 import { once } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { startApp, type App } from '../src/app/wiring.js';
 import { parseConfig } from '../src/config.js';
 import { Bot } from '../src/discord/bot.js';
-import { loadCommands } from '../src/discord/commands.js';
-import { startServices, type RunningServices } from '../src/discord/services.js';
 import type { BurstTimes, HostRequest } from './fake-host.js';
 import type { Row } from './ml.js';
 
@@ -15,7 +14,7 @@ const TOKEN = 'bench.token.burst';
 
 export interface BurstBot {
   host: Worker;
-  running: RunningServices;
+  app: App;
   bot: Bot;
   stop(): Promise<void>;
 }
@@ -30,16 +29,16 @@ export async function startBurstBot(modelsDir: string, name: string, env: Record
     ...parseConfig({ DISCORD_TOKEN: TOKEN, DISCORD_API_URL: ready.apiUrl, MODELS_DIR: modelsDir, MODEL_NAME: name, COOLDOWN_SECONDS: '0', MODEL_WATCH_SECONDS: '0', ...env }),
     DISCORD_TOKEN: TOKEN,
   };
-  const [running, commands] = await Promise.all([startServices(config), loadCommands()]);
-  const bot = new Bot({ config, commands, services: running.services });
+  const app = await startApp(config);
+  const bot = new Bot({ config, dispatcher: app.dispatcher() });
   await bot.start();
   return {
     host,
-    running,
+    app,
     bot,
     stop: async () => {
       await bot.stop(2000);
-      await running.close(2000);
+      await app.close(2000);
       host.postMessage({ type: 'close' } satisfies HostRequest);
       await once(host, 'exit');
     },

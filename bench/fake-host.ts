@@ -2,7 +2,7 @@
 // that Discord's side does not share the bot's event loop (or core), and does
 // the timing on that side, as Discord would see it.
 import { parentPort, workerData } from 'node:worker_threads';
-import { startFakeDiscord } from '../test/fake-discord/server.js';
+import { startFakeDiscord } from '../tools/fake-discord/server.js';
 
 export type HostRequest = { type: 'burst'; count: number; length: number; seed: string } | { type: 'ask'; seed: string; length: number } | { type: 'close' };
 export interface BurstTimes {

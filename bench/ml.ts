@@ -7,8 +7,8 @@ import { registerWasmKernels, restoreStockKernels } from '../src/ml/kernels.js';
 import { buildModel, lossFromLogits } from '../src/ml/model.js';
 import { makeRng } from '../src/ml/rng.js';
 import { sample } from '../src/ml/sampling.js';
+import { loadFromRegistry, type LoadedModel } from '../src/registry/loader.js';
 import { ModelRegistry } from '../src/registry/registry.js';
-import { loadVersion, type LoadedModel } from '../src/serving/loaded-model.js';
 
 export interface Row {
   what: string;
@@ -54,10 +54,9 @@ function trainCharsPerSec(arch: LoadedModel['metadata']['architecture'], steps: 
   return cps;
 }
 
-export async function benchMl(modelsDir = 'models', name = 'shakespeare'): Promise<Row[]> {
+export async function benchMl(modelsDir: string, name: string): Promise<Row[]> {
   const backend = await initBackend();
-  const ref = (await new ModelRegistry(modelsDir).resolveServable(name)).ref;
-  const m = await loadVersion(ref.dir);
+  const { ref, ...m } = await loadFromRegistry(new ModelRegistry(modelsDir), name);
   const rows: Row[] = [{ what: 'model', value: `${ref.name} ${ref.version} (${m.metadata.architecture.layers}x${m.metadata.architecture.units} LSTM), backend ${backend.name}` }];
   const req = { seed: 'ROMEO:', length: 300, temperature: 0.8, rngSeed: 1 };
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ModelRegistry } from '../src/registry/registry.js';
 import { ask, burst, startBurstBot } from './burst.js';
 import type { Row } from './ml.js';
 
@@ -21,8 +22,9 @@ export async function benchBurstDuringRetrain(modelsDir: string, name: string, m
     // The gate is off here so that the run publishes and the swap can be timed.
     RETRAIN_TOLERANCE: '100',
   });
-  const retrain = b.running.retrain;
-  const before = b.running.services.generator.current()!.version;
+  const retrain = b.app.retrain;
+  const registry = new ModelRegistry(path.join(root, 'models'));
+  const before = b.app.services.generator.serving()!.version;
   try {
     const training = new Promise<void>((resolve) => retrain.on('progress', (p) => p.phase === 'training' && p.step !== undefined && resolve()));
     const done = retrain.start({ trigger: 'admin', minutes });
@@ -39,7 +41,7 @@ export async function benchBurstDuringRetrain(modelsDir: string, name: string, m
     let publishedAt = 0;
     const published = new Promise<void>((resolve) => {
       const poll = setInterval(async () => {
-        const pointer = await b.running.services.registry.readPointer(name);
+        const pointer = await registry.readPointer(name);
         if (pointer && pointer.version !== before) {
           publishedAt = performance.now();
           clearInterval(poll);

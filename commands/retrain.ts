@@ -1,17 +1,18 @@
 // /retrain start | status | cancel, for admins: registered with Manage Server
-// as the default permission and checked again on every run (servers can
-// override command permissions). Progress is shown by editing the reply every
-// few seconds while the run goes, for as long as Discord lets us (interaction
-// tokens last 15 minutes); the admin who started a run gets its outcome as a
-// follow-up. Runs go on whatever happens to the messages; every outcome is
-// also logged and reported by the controller.
+// as the default permission, and the admin policy is checked again on every
+// run (servers can override command permissions). Progress is shown by editing
+// the reply every few seconds while the run goes, for as long as Discord lets
+// us (interaction tokens last 15 minutes); the admin who started a run gets
+// its outcome as a follow-up. Runs go on whatever happens to the messages;
+// every outcome is also logged and reported by the controller.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PermissionFlagsBits } from 'discord.js';
-import { slashCommand, type Invocation, type Services } from '../src/discord/command.js';
-import { UserError } from '../src/discord/errors.js';
+import { slashCommand, type Invocation, type Policy, type Subcommand } from '../src/app/command.js';
+import { UserError } from '../src/app/errors.js';
+import { outcomeText, progressText } from '../src/app/replies/retrain.js';
+import type { Services } from '../src/app/services.js';
 import { log } from '../src/log.js';
-import { RetrainBusyError, type Retrainer } from '../src/training/controller.js';
-import { outcomeText, progressText } from '../src/training/report.js';
+import { RetrainBusyError } from '../src/training/controller.js';
 import type { RunOutcome } from '../src/training/run-records.js';
 
 const EDIT_EVERY_MS = 5000;
@@ -29,25 +30,12 @@ export const data = slashCommand('retrain', '(admins) Retrain the model on the c
   .addSubcommand((s) => s.setName('status').setDescription('Progress of the running retrain, or how the last one ended'))
   .addSubcommand((s) => s.setName('cancel').setDescription('Stop the running retrain; nothing is published'));
 
-export async function execute(invocation: Invocation, services: Services): Promise<void> {
-  if (!invocation.isAdmin) throw new UserError('Only members who can manage this server may use /retrain.');
-  const retrainer = services.retrain;
-  switch (invocation.subcommand) {
-    case 'start':
-      return start(invocation, retrainer, services.modelName);
-    case 'status':
-      return status(invocation, retrainer, services.modelName);
-    case 'cancel':
-      return cancel(invocation, retrainer, services.modelName);
-    default:
-      throw new UserError('Use /retrain start, /retrain status or /retrain cancel.');
-  }
-}
+export const policy: Policy = { admin: true, guildOnly: true };
 
-async function start(invocation: Invocation, retrainer: Retrainer, modelName: string): Promise<void> {
+async function start(invocation: Invocation, { retrain, models }: Services): Promise<void> {
   let done: Promise<RunOutcome>;
   try {
-    done = retrainer.start({
+    done = retrain.start({
       trigger: 'admin',
       userId: invocation.user.id,
       epochs: invocation.options.getInteger('epochs') ?? undefined,
@@ -57,27 +45,28 @@ async function start(invocation: Invocation, retrainer: Retrainer, modelName: st
     if (err instanceof RetrainBusyError) throw new UserError(`Not started: ${err.message}. /retrain status shows its progress.`);
     throw err;
   }
-  const run = (await retrainer.status()).running!;
-  await invocation.reply({ content: progressText(modelName, run), ephemeral: true });
+  const run = (await retrain.status()).running!;
+  const where = 'The outcome will follow here, or by DM if the run outlasts this message (15 minutes).';
+  await invocation.reply({ content: `${progressText(models.name, run, invocation.mention)}\n${where}`, ephemeral: true });
   // Followed in the background: a run takes minutes to hours, and console mode runs one command at a time.
-  void follow(invocation, retrainer, modelName, run.id, done);
+  void follow(invocation, retrain, models.name, run.id, done);
 }
 
-async function status(invocation: Invocation, retrainer: Retrainer, modelName: string): Promise<void> {
-  const { running, last } = await retrainer.status();
+async function status(invocation: Invocation, { retrain, models }: Services): Promise<void> {
+  const { running, last } = await retrain.status();
   if (!running) {
-    const content = last ? `No retrain is running. The last one: ${outcomeText(modelName, last)}` : 'No retrain is running, and none has run yet.';
+    const content = last ? `No retrain is running. The last one: ${outcomeText(models.name, last, invocation.mention)}` : 'No retrain is running, and none has run yet.';
     return invocation.reply({ content, ephemeral: true });
   }
-  await invocation.reply({ content: progressText(modelName, running), ephemeral: true });
-  void follow(invocation, retrainer, modelName, running.id);
+  await invocation.reply({ content: progressText(models.name, running, invocation.mention), ephemeral: true });
+  void follow(invocation, retrain, models.name, running.id);
 }
 
-async function cancel(invocation: Invocation, retrainer: Retrainer, modelName: string): Promise<void> {
-  if (!(await retrainer.status()).running) throw new UserError('No retrain is running.');
+async function cancel(invocation: Invocation, { retrain, models }: Services): Promise<void> {
+  if (!(await retrain.status()).running) throw new UserError('No retrain is running.');
   await invocation.defer({ ephemeral: true });
-  const outcome = await retrainer.cancel(`${invocation.user.name} (${invocation.user.id})`);
-  await invocation.edit({ content: outcome ? outcomeText(modelName, outcome) : 'The retrain had already finished.' });
+  const outcome = await retrain.cancel(`${invocation.user.name} (${invocation.user.id})`);
+  await invocation.edit({ content: outcome ? outcomeText(models.name, outcome, invocation.mention) : 'The retrain had already finished.' });
 }
 
 /**
@@ -85,27 +74,39 @@ async function cancel(invocation: Invocation, retrainer: Retrainer, modelName: s
  * outcome) or the interaction is about to expire; with `done` (the admin who
  * started it), the outcome also comes as a follow-up. Never rejects.
  */
-async function follow(invocation: Invocation, retrainer: Retrainer, modelName: string, runId: string, done?: Promise<RunOutcome>): Promise<void> {
+async function follow(invocation: Invocation, retrainer: Services['retrain'], modelName: string, runId: string, done?: Promise<RunOutcome>): Promise<void> {
   try {
     let over = false;
     for (const until = Date.now() + LIVE_FOR_MS; !over && Date.now() < until; ) {
       await Promise.race([sleep(EDIT_EVERY_MS), ...(done ? [done] : [])]);
       const { running, last } = await retrainer.status();
       if (running?.id === runId) {
-        await invocation.edit({ content: progressText(modelName, running) });
+        await invocation.edit({ content: progressText(modelName, running, invocation.mention) });
         continue;
       }
       over = true;
-      if (last?.id === runId) await invocation.edit({ content: done ? `Retrain ${runId} ${last.outcome}.` : outcomeText(modelName, last) });
+      if (last?.id === runId) await invocation.edit({ content: done ? `Retrain ${runId} ${last.outcome}.` : outcomeText(modelName, last, invocation.mention) });
     }
     if (!over) await invocation.edit({ content: `Retrain ${runId} is still running; live updates stopped here (/retrain status shows it).` });
   } catch (err) {
     log.warn({ err, run: runId }, 'stopped updating the /retrain message');
   }
   if (!done) return;
+  const content = outcomeText(modelName, await done, invocation.mention);
   try {
-    await invocation.followUp({ content: outcomeText(modelName, await done), ephemeral: true });
-  } catch (err) {
-    log.warn({ err, run: runId }, 'could not tell the admin how their retrain ended (it is logged and reported)');
+    await invocation.followUp({ content, ephemeral: true });
+  } catch {
+    // The interaction's token outlived (runs take longer than its 15 minutes): a DM instead.
+    try {
+      await invocation.tellLater({ content });
+    } catch (err) {
+      log.warn({ err, run: runId }, 'could not tell the admin how their retrain ended (it is logged and reported)');
+    }
   }
 }
+
+export const subcommands: Record<string, Subcommand> = {
+  start: { run: start },
+  status: { run: status },
+  cancel: { run: cancel },
+};

@@ -14,7 +14,18 @@ const number = () =>
   z.coerce.number({
     error: (issue) => (issue.code !== 'invalid_type' ? undefined : issue.expected === 'int' ? 'must be a whole number' : 'must be a number'),
   });
-const seconds = number().min(0);
+/** Node's timers fire at once past 2^31 − 1 ms (24.8 days): no duration may come near it. */
+const TIMER_LIMIT_MS = 2 ** 31 - 1;
+/**
+ * A duration from `min` to `max` (in `unit`s of `ms` milliseconds), or 0 where
+ * `zero` says what 0 means; so a typo can neither poll every millisecond nor
+ * become a timer that fires at once.
+ */
+function duration(unit: string, ms: number, min: number, max: number, zero?: string) {
+  if (max * ms >= TIMER_LIMIT_MS) throw new Error(`a ${unit} setting's bound ${max} is past Node's timer limit`);
+  const range = `from ${min} to ${max} ${unit}${zero ? ` (0: ${zero})` : ''}`;
+  return number().refine((v) => (zero !== undefined && v === 0) || (v >= min && v <= max), { error: `must be ${range}` });
+}
 const snowflakeList = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
@@ -30,15 +41,15 @@ const fields = z.object({
   MODELS_DIR: z.string().min(1).default('models'),
   MODEL_NAME: z.string().regex(/^[\w-]+$/, 'must be letters, digits, - or _').default('shakespeare'),
   /** How often to look for a new current version in the registry (0: never). */
-  MODEL_WATCH_SECONDS: seconds.default(5),
+  MODEL_WATCH_SECONDS: duration('seconds', 1000, 0.5, 3600, 'never').default(5),
   GEN_WORKERS: number().int().min(1).max(64).default(1),
   GEN_MAX_QUEUE: number().int().min(1).default(256),
   /** Per-user wait between two generations (0: none). */
-  COOLDOWN_SECONDS: seconds.default(5),
+  COOLDOWN_SECONDS: duration('seconds', 1000, 0, 86_400).default(5),
   /** Users allowed to run admin commands besides members with Manage Server. */
   ADMIN_USER_IDS: snowflakeList.default([]),
   /** How long SIGINT/SIGTERM waits for commands in flight. */
-  SHUTDOWN_GRACE_SECONDS: seconds.default(10),
+  SHUTDOWN_GRACE_SECONDS: duration('seconds', 1000, 0, 3600).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Corpus folders: DATA_DIR/<model>/*.txt. */
   DATA_DIR: z.string().min(1).default('data'),
@@ -49,7 +60,7 @@ const fields = z.object({
   RETRAIN_CRON: z.string().default('0 3 * * *'),
   /** IANA time zone of RETRAIN_CRON; default: the machine's. */
   RETRAIN_TIMEZONE: z.string().optional(),
-  RETRAIN_MAX_MINUTES: number().positive().default(60),
+  RETRAIN_MAX_MINUTES: duration('minutes', 60_000, 0.5, 14 * 24 * 60).default(60),
   /** Epochs per run; default: what the serving version was trained with. */
   RETRAIN_EPOCHS: number().int().min(1).optional(),
   /** Nats a candidate may be worse than the serving model and still be published. */

@@ -1,16 +1,43 @@
 // One structured logger for the whole process (pino: JSON lines, pretty on a
 // terminal). Logs go to stderr so that stdout carries only what a command
 // prints (console mode's replies, `npm run generate`'s text).
-import { pino } from 'pino';
+//
+// The level starts from LOG_LEVEL when it names a level (worker threads and
+// child processes inherit the validated variable); entry points call
+// setLogLevel() once the configuration is validated, so import order does not matter.
+import { pino, type Level } from 'pino';
 
 const pretty = process.stderr.isTTY && process.env.LOG_FORMAT !== 'json';
+const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+const REDACTED = '[redacted]';
+/** Interaction and webhook tokens sit in REST URLs (discord.js errors carry them in `url`). */
+const URL_TOKEN = /(\/(?:interactions|webhooks)\/\d+\/)[\w.-]+/g;
+/** The shape of a Discord bot token (id.timestamp.hmac), wherever it shows up. */
+const BOT_TOKEN = /[\w-]{23,28}\.[\w-]{6,7}\.[\w-]{27,}/g;
+
+/**
+ * Removes secrets from a finished log line: every field, message and stack,
+ * whatever a future call site logs. Applied by the logger itself, so no call
+ * site can forget it.
+ */
+export function redactSecrets(line: string): string {
+  let out = line.replace(URL_TOKEN, `$1${REDACTED}`).replace(BOT_TOKEN, REDACTED);
+  const token = process.env.DISCORD_TOKEN;
+  if (token && token.length >= 8) out = out.replaceAll(token, REDACTED);
+  return out;
+}
 
 export const log = pino(
   {
-    level: process.env.LOG_LEVEL ?? 'info',
+    level: LEVELS.has(process.env.LOG_LEVEL ?? '') ? process.env.LOG_LEVEL : 'info',
     // Never print the token, even if someone logs a config or a client object.
-    redact: { paths: ['token', '*.token', 'DISCORD_TOKEN', '*.DISCORD_TOKEN', 'headers.authorization'], censor: '[redacted]' },
+    redact: { paths: ['token', '*.token', 'DISCORD_TOKEN', '*.DISCORD_TOKEN', 'headers.authorization'], censor: REDACTED },
+    hooks: { streamWrite: redactSecrets },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { colorize: true, ignore: 'pid,hostname', destination: 2 } } } : {}),
   },
   ...(pretty ? [] : [pino.destination(2)]),
 );
+
+export function setLogLevel(level: Level | 'silent'): void {
+  log.level = level;
+}

@@ -1,17 +1,16 @@
-// `npm start`: validates the configuration, starts the generation service, and
-// runs the Discord bot, or console mode when DISCORD_TOKEN is not set.
-// SIGINT/SIGTERM stop taking commands, let those running finish (bounded) and
-// exit 0; a failed login exits 1.
+// `npm start`: process concerns only. Validates the configuration, starts the
+// application (src/app/wiring.ts), and runs the Discord adapter, or console
+// mode when DISCORD_TOKEN is not set. SIGINT/SIGTERM stop taking commands, let
+// those running finish (bounded) and exit 0; a failed login exits 1.
+import { startApp } from './app/wiring.js';
 import { loadConfigOrExit } from './config.js';
+import { runConsole } from './console/repl.js';
+import { Bot } from './discord/bot.js';
+import { reportRetrainOutcomes } from './discord/reports.js';
+import { log, setLogLevel } from './log.js';
 
 const config = loadConfigOrExit();
-// Everything else is imported after validation: src/log.ts reads LOG_LEVEL when it loads.
-const [{ log }, { loadCommands }, { startServices }, { Cooldowns }] = await Promise.all([
-  import('./log.js'),
-  import('./discord/commands.js'),
-  import('./discord/services.js'),
-  import('./discord/cooldowns.js'),
-]);
+setLogLevel(config.LOG_LEVEL);
 
 const graceMs = config.SHUTDOWN_GRACE_SECONDS * 1000;
 /** What shutdown() stops, in reverse order of start, filled in as start-up gets that far. */
@@ -41,25 +40,19 @@ process.on('uncaughtException', (err) => {
   void shutdown(1, 'uncaught exception');
 });
 
-const commands = await loadCommands();
-const running = await startServices(config);
-stops.push((ms) => running.close(ms));
-const serving = running.services.generator.current();
-log.info(
-  { backend: running.services.generator.backend, model: config.MODEL_NAME, version: serving?.version ?? null },
-  `tfjs backend: ${running.services.generator.backend}; serving ${config.MODEL_NAME} ${serving?.version ?? '(no version yet)'}`,
-);
+const app = await startApp(config);
+stops.push((ms) => app.close(ms));
+const { generator } = app.services;
+const version = generator.serving()?.version;
+log.info({ backend: generator.backend, model: config.MODEL_NAME, version: version ?? null }, `tfjs backend: ${generator.backend}; serving ${config.MODEL_NAME} ${version ?? '(no version yet)'}`);
 
 if (!config.DISCORD_TOKEN) {
-  const { runConsole } = await import('./console/repl.js');
   log.warn('DISCORD_TOKEN is not set: running in console mode');
   // One person typing, one command at a time: no cooldown.
-  const services = { ...running.services, cooldowns: new Cooldowns(0) };
-  await runConsole({ commands, services, input: process.stdin, output: process.stdout });
+  await runConsole({ dispatcher: app.dispatcher(0), input: process.stdin, output: process.stdout });
   await shutdown(0, 'end of input');
 } else {
-  const { Bot } = await import('./discord/bot.js');
-  const bot = new Bot({ config: { ...config, DISCORD_TOKEN: config.DISCORD_TOKEN }, commands, services: running.services });
+  const bot = new Bot({ config: { ...config, DISCORD_TOKEN: config.DISCORD_TOKEN }, dispatcher: app.dispatcher() });
   stops.push((ms) => bot.stop(ms));
   try {
     await bot.start();
@@ -73,21 +66,6 @@ if (!config.DISCORD_TOKEN) {
     );
     await shutdown(1, 'login failed');
   }
-  await startRetrainSchedule(bot);
-}
-
-/**
- * Discord mode only (console mode is a local demo; /retrain start works
- * there): outcome reports, and the schedule with its catch-up.
- */
-async function startRetrainSchedule(bot: { post(channelId: string, content: string): Promise<void> }): Promise<void> {
-  if (config.RETRAIN_REPORT_CHANNEL_ID) {
-    const { reportRetrainOutcomes } = await import('./discord/reports.js');
-    reportRetrainOutcomes(running.retrain, bot, config.RETRAIN_REPORT_CHANNEL_ID, config.MODEL_NAME);
-  }
-  if (!config.RETRAIN_ENABLED) return log.info('scheduled retraining is off (RETRAIN_ENABLED=false)');
-  const { RetrainScheduler } = await import('./scheduler/scheduler.js');
-  const scheduler = new RetrainScheduler({ cron: config.RETRAIN_CRON, timezone: config.RETRAIN_TIMEZONE, runner: running.retrain });
-  stops.push(async () => scheduler.stop());
-  await scheduler.start();
+  if (config.RETRAIN_REPORT_CHANNEL_ID) reportRetrainOutcomes(app.retrain, bot, config.RETRAIN_REPORT_CHANNEL_ID, config.MODEL_NAME);
+  await app.startSchedule();
 }

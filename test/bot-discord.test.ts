@@ -1,19 +1,20 @@
 // The bot end to end: the real discord.js client (through src/discord/bot.ts)
-// against the fake Discord, the real generation service with tiny models from
-// a temporary registry. Every wait is bounded.
+// against the fake Discord, the real application (src/app/wiring.ts) with tiny
+// models from a temporary registry. Every wait is bounded.
 import { appendFile, cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../src/config.js';
+import { ModelsFacade } from '../src/app/models.js';
+import { startApp, type App } from '../src/app/wiring.js';
 import { Bot } from '../src/discord/bot.js';
-import type { Command, ServingGenerator } from '../src/discord/command.js';
-import { loadCommands } from '../src/discord/commands.js';
-import { startServices, type RunningServices } from '../src/discord/services.js';
 import { log } from '../src/log.js';
 import { ModelRegistry } from '../src/registry/registry.js';
-import { GenerationService } from '../src/serving/service.js';
-import { Permission, startFakeDiscord, type FakeDiscord, type InteractionHandle, type InteractionInput, type JsonObject } from './fake-discord/server.js';
+import { ServingManager } from '../src/serving/manager.js';
+import { WorkerPool } from '../src/serving/pool.js';
+import { PointerSource } from '../src/serving/source.js';
+import { Permission, startFakeDiscord, type FakeDiscord, type InteractionHandle, type InteractionInput, type JsonObject } from '../tools/fake-discord/server.js';
 import { publishTinyModel } from './helpers/tiny-model.js';
 
 const TOKEN = 'bardbot-test-token';
@@ -25,8 +26,7 @@ const EPHEMERAL = 1 << 6;
 const WAIT_MS = 20_000;
 
 let fake: FakeDiscord;
-let running: RunningServices;
-let commands: Map<string, Command>;
+let app: App;
 let config: Config & { DISCORD_TOKEN: string };
 let root: string;
 const bots: Bot[] = [];
@@ -35,7 +35,7 @@ let lastUser = 100_000_000_000_000_000n;
 const newUser = () => String(++lastUser);
 
 async function startBot(overrides: Partial<Config> = {}): Promise<Bot> {
-  const bot = new Bot({ config: { ...config, ...overrides }, commands, services: running.services });
+  const bot = new Bot({ config: { ...config, ...overrides }, dispatcher: app.dispatcher() });
   bots.push(bot);
   await bot.start();
   return bot;
@@ -77,14 +77,28 @@ function expectNoMentionsAllowed(handle: InteractionHandle): void {
   for (const body of bodies) expect(body.allowed_mentions).toEqual({ parse: [] });
 }
 
-/** Runs `fn` with another generator behind the running bot's services. */
-async function withGenerator(generator: ServingGenerator, fn: () => Promise<void>): Promise<void> {
-  const saved = running.services.generator;
-  running.services.generator = generator;
+/**
+ * Runs `fn` with other serving (its own worker pool, `maxQueue`, the registry's
+ * current version loaded or nothing) behind the running bot's services.
+ */
+async function withServing(opts: { maxQueue?: number; load: boolean }, fn: () => Promise<void>): Promise<void> {
+  const registry = new ModelRegistry(root);
+  const manager = new ServingManager(await WorkerPool.start({ workers: 1, maxQueue: opts.maxQueue ?? 256 }));
+  const source = new PointerSource(registry, 'shakespeare');
+  const sync = async () => {
+    const ref = await source.aspired();
+    await manager.load(ref);
+    return ref;
+  };
+  if (opts.load) await sync();
+  const saved = { ...app.services };
+  app.services.generator = manager;
+  app.services.models = new ModelsFacade({ registry, name: 'shakespeare', generator: manager, sync });
   try {
     await fn();
   } finally {
-    running.services.generator = saved;
+    Object.assign(app.services, saved);
+    await manager.close(2000);
   }
 }
 
@@ -110,13 +124,13 @@ beforeAll(async () => {
     }),
     DISCORD_TOKEN: TOKEN,
   };
-  [running, commands] = await Promise.all([startServices(config), loadCommands()]);
+  app = await startApp(config);
   await startBot();
 }, 120_000);
 
 afterAll(async () => {
   await Promise.all(bots.splice(0).map((b) => b.stop(1000)));
-  await running?.close(1000);
+  await app?.close(1000);
   await fake?.close();
   if (root) await rm(root, { recursive: true, force: true });
 });
@@ -180,6 +194,19 @@ describe('bot on (fake) Discord', () => {
     expect((a.message.attachments as JsonObject[])[0]).toMatchObject({ filename: 'loss.png', content_type: 'image/png' });
   });
 
+  it('renders the loss chart once per version: a burst of /model info leaves every command acknowledged in time', async () => {
+    // Drawing a chart takes ~100 ms of the event loop; 30 of them would push acknowledgements past Discord's 3 s.
+    const infos = Array.from({ length: 30 }, () => fake.sendInteraction({ name: 'model', subcommand: 'info', userId: newUser() }));
+    const other = fake.sendInteraction({ name: 'shakespeare', userId: newUser(), options: { length: 5 } });
+    await Promise.all([...infos, other].map((h) => h.waitForResponse(undefined, WAIT_MS)));
+    for (const h of [...infos, other]) expect(h.callbacks.map((c) => c.type)).toEqual([5]);
+    for (const h of infos) expect(h.edits.at(-1)!.files.find((f) => f.name === 'loss.png')?.bytes.subarray(0, 8).equals(PNG_MAGIC)).toBe(true);
+    // The very same PNG each time: drawn once for the version.
+    const [first, second] = [await app.services.models.info(), await app.services.models.info()];
+    expect(first?.chart).toBeInstanceOf(Buffer);
+    expect(second?.chart).toBe(first?.chart);
+  });
+
   describe('errors: a short private message', () => {
     it('names the seed characters the model does not know, before acknowledging', async () => {
       const a = await send({ name: 'shakespeare', options: { seed: 'café ☃' } });
@@ -187,6 +214,16 @@ describe('bot on (fake) Discord', () => {
       expect(a.ephemeral).toBe(true);
       expect(content(a)).toContain('"é" "☃"');
       expectNoMentionsAllowed(a.handle);
+    });
+
+    it('keeps every refusal within Discord\'s limits, however much it would echo', async () => {
+      const seed = Array.from({ length: 400 }, (_, i) => String.fromCodePoint(0x4e00 + i)).join('');
+      const a = await send({ name: 'shakespeare', options: { seed } });
+      expect(a.ephemeral).toBe(true);
+      expect(content(a).length).toBeLessThanOrEqual(2000);
+      expect(content(a)).toMatch(/never saw: "一" "丁" .* and 390 more/);
+      const version = await send({ name: 'model', subcommand: 'rollback', options: { version: `v${'9'.repeat(3000)}` }, userId: ADMIN_ID });
+      expect(content(version)).toBe('Versions are named like v3; /model versions lists them.');
     });
 
     it('checks ranges itself when a client sends what Discord would not', async () => {
@@ -208,38 +245,27 @@ describe('bot on (fake) Discord', () => {
     });
 
     it('says the bard is busy when the generation queue is full', async () => {
-      const small = await GenerationService.start({ registry: new ModelRegistry(root), modelName: 'shakespeare', maxQueue: 1 });
-      try {
-        await small.loadServable();
-        await withGenerator(small, async () => {
-          const handles = [1, 2, 3].map(() => fake.sendInteraction({ name: 'shakespeare', userId: newUser(), options: { length: 2000 } }));
-          const answers = await Promise.all(handles.map(answer));
-          const busy = answers.filter((a) => /busy; try again in \d+ s/.test(content(a)));
-          expect(busy.length).toBeGreaterThanOrEqual(1);
-          for (const a of busy) expect(a.ephemeral).toBe(true);
-          expect(answers.filter((a) => !a.ephemeral).length).toBeGreaterThanOrEqual(1);
-          // The public "thinking…" of a refused request was removed.
-          const refused = handles.filter((h) => h.followUps.length > 0);
-          for (const h of refused) expect(h.original).toBeUndefined();
-        });
-      } finally {
-        await small.close(2000);
-      }
+      await withServing({ maxQueue: 1, load: true }, async () => {
+        const handles = [1, 2, 3].map(() => fake.sendInteraction({ name: 'shakespeare', userId: newUser(), options: { length: 2000 } }));
+        const answers = await Promise.all(handles.map(answer));
+        const busy = answers.filter((a) => /busy; try again in \d+ s/.test(content(a)));
+        expect(busy.length).toBeGreaterThanOrEqual(1);
+        for (const a of busy) expect(a.ephemeral).toBe(true);
+        expect(answers.filter((a) => !a.ephemeral).length).toBeGreaterThanOrEqual(1);
+        // The public "thinking…" of a refused request was removed.
+        const refused = handles.filter((h) => h.followUps.length > 0);
+        for (const h of refused) expect(h.original).toBeUndefined();
+      });
     });
 
     it('says so when no model is loaded yet', async () => {
-      const empty = await GenerationService.start({ registry: new ModelRegistry(root), modelName: 'shakespeare' });
-      try {
-        await withGenerator(empty, async () => {
-          for (const input of [{ name: 'shakespeare' }, { name: 'model', subcommand: 'info' }]) {
-            const a = await send(input);
-            expect(a.ephemeral).toBe(true);
-            expect(content(a)).toContain('No model is loaded yet');
-          }
-        });
-      } finally {
-        await empty.close(2000);
-      }
+      await withServing({ load: false }, async () => {
+        for (const input of [{ name: 'shakespeare' }, { name: 'model', subcommand: 'info' }]) {
+          const a = await send(input);
+          expect(a.ephemeral).toBe(true);
+          expect(content(a)).toContain('No model is loaded yet');
+        }
+      });
     });
 
     it('refuses admin commands to others, and lists versions for admins', async () => {
@@ -272,7 +298,7 @@ describe('bot on (fake) Discord', () => {
     const damaged = await send({ name: 'model', subcommand: 'rollback', options: { version: 'v3' }, ...admin });
     expect(damaged.ephemeral).toBe(true);
     expect(content(damaged)).toMatch(/v3 is corrupt: weights\.bin does not match its checksum/);
-    expect(running.services.generator.current()?.version).toBe('v2');
+    expect(app.services.generator.serving()?.version).toBe('v2');
 
     const missing = await send({ name: 'model', subcommand: 'rollback', options: { version: 'v9' }, ...admin });
     expect(content(missing)).toContain('There is no shakespeare v9');

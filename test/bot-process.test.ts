@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeDiscord, type FakeDiscord } from './fake-discord/server.js';
+import { startFakeDiscord, type FakeDiscord } from '../tools/fake-discord/server.js';
 import { publishTinyModel } from './helpers/tiny-model.js';
 
 const TSX = path.resolve('node_modules/.bin/tsx');
@@ -110,6 +110,33 @@ describe('npm start (tsx src/main.ts)', () => {
     expect(code).toBe(0);
     expect(output).toContain('"reason":"SIGTERM"');
     expect(output).toMatch(/tfjs backend: \w+; serving shakespeare v1/);
+  });
+});
+
+describe('secrets in logs', () => {
+  it('logs failed Discord requests without any interaction token, webhook token or bot token', async () => {
+    fake = await startFakeDiscord({ token: TOKEN, heartbeatIntervalMs: 1000 });
+    const bot = run('src/main.ts', { DISCORD_TOKEN: TOKEN, DISCORD_API_URL: fake.apiUrl, MODELS_DIR: models, COOLDOWN_SECONDS: '0' });
+    try {
+      await fake.waitForGatewayEvent((e) => e.kind === 'ready', 60_000);
+      await expect.poll(() => fake!.commands().length, { timeout: 10_000 }).toBe(3);
+      // An interaction that expired before the acknowledgement: the callback fails with 10062.
+      const expired = fake.sendInteraction({ name: 'shakespeare', userId: '100000000000000010', options: { length: 5 } });
+      expired.expire();
+      await expect.poll(() => expired.records.length, { timeout: 20_000 }).toBeGreaterThan(0);
+      // A webhook edit that fails: logged as a failed command, with the request's URL and body.
+      fake.failNext({ method: 'PATCH', path: /^\/webhooks\//, status: 400, body: { message: 'Invalid Form Body', code: 50035 } });
+      const failed = fake.sendInteraction({ name: 'shakespeare', userId: '100000000000000011', options: { length: 5 } });
+      await failed.waitForFollowUp(undefined, 30_000);
+      await expect.poll(bot.output, { timeout: 10_000 }).toMatch(/command failed/);
+      const output = bot.output();
+      expect(output).toMatch(/interactions\/\d+\/\[redacted\]\/callback/);
+      expect(output).toMatch(/webhooks\/\d+\/\[redacted\]\/messages/);
+      for (const secret of [expired.token, failed.token, TOKEN]) expect(output).not.toContain(secret);
+    } finally {
+      bot.child.kill('SIGTERM');
+      await bot.exit;
+    }
   });
 });
 

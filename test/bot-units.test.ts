@@ -6,8 +6,9 @@ import { data as modelCommand } from '../commands/model.js';
 import { data as shakespeareCommand } from '../commands/shakespeare.js';
 import { ConfigError, parseConfig } from '../src/config.js';
 import { parseLine } from '../src/console/parse.js';
-import { Cooldowns } from '../src/discord/cooldowns.js';
-import { MESSAGE_LIMIT, passageReply } from '../src/discord/format.js';
+import { Cooldowns } from '../src/app/cooldowns.js';
+import { fitMessage, MESSAGE_LIMIT } from '../src/app/replies/limits.js';
+import { passageReply } from '../src/app/replies/passage.js';
 import { changedCommands } from '../src/discord/registration.js';
 
 describe('parseConfig', () => {
@@ -44,6 +45,14 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ RETRAIN_TIMEZONE: 'Mars/Olympus' })).toThrow(/RETRAIN_TIMEZONE: "Mars\/Olympus" is not a time zone/);
     expect(() => parseConfig({ RETRAIN_ENABLED: 'maybe' })).toThrow(/RETRAIN_ENABLED: must be true or false/);
     expect(() => parseConfig({ RETRAIN_KEEP_VERSIONS: '1' })).toThrow(/RETRAIN_KEEP_VERSIONS/);
+  });
+  it('refuses durations past Node\'s timer limit or absurdly small, naming the variable', () => {
+    expect(() => parseConfig({ RETRAIN_MAX_MINUTES: '40000' })).toThrow(/RETRAIN_MAX_MINUTES: must be from 0.5 to 20160 minutes \(got "40000"\)/);
+    expect(() => parseConfig({ RETRAIN_MAX_MINUTES: '0.001' })).toThrow(/RETRAIN_MAX_MINUTES: must be from 0.5/);
+    expect(() => parseConfig({ SHUTDOWN_GRACE_SECONDS: String(2 ** 31) })).toThrow(/SHUTDOWN_GRACE_SECONDS: must be from 0 to 3600 seconds/);
+    expect(() => parseConfig({ MODEL_WATCH_SECONDS: '0.001' })).toThrow(/MODEL_WATCH_SECONDS: must be from 0.5 to 3600 seconds \(0: never\)/);
+    expect(() => parseConfig({ COOLDOWN_SECONDS: '1e9' })).toThrow(/COOLDOWN_SECONDS: must be from 0 to 86400 seconds/);
+    expect(parseConfig({ MODEL_WATCH_SECONDS: '0', COOLDOWN_SECONDS: '0', SHUTDOWN_GRACE_SECONDS: '0' })).toMatchObject({ MODEL_WATCH_SECONDS: 0, COOLDOWN_SECONDS: 0 });
   });
 });
 
@@ -93,6 +102,17 @@ describe('passageReply', () => {
     expect(reply.content!.match(/```/g)).toHaveLength(2);
     expect(reply.content).toMatch(/…\n```\n\*Cut short here; all 7920 characters are in shakespeare-v3\.txt\.\*\n— shakespeare v3$/);
     expect(reply.files).toEqual([{ name: 'shakespeare-v3.txt', data: Buffer.from(text) }]);
+  });
+});
+
+describe('fitMessage', () => {
+  it('leaves a message that fits alone and cuts a longer one to the limit with an ellipsis', () => {
+    expect(fitMessage('short')).toBe('short');
+    const long = 'word '.repeat(1000);
+    const fitted = fitMessage(long);
+    expect(fitted.length).toBeLessThanOrEqual(MESSAGE_LIMIT);
+    expect(fitted.endsWith('…')).toBe(true);
+    expect(long.startsWith(fitted.slice(0, -1))).toBe(true);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, DiscordAPIError, Events, GatewayIntentBits, type ChatInputCommandInteraction } from 'discord.js';
-import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from './fake-discord/server.js';
+import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from '../tools/fake-discord/server.js';
 
 const TOKEN = 'fake-bot-token.for-tests';
 /** A valid 1x1 PNG. */

@@ -8,7 +8,8 @@ import { buildModel } from '../src/ml/model.js';
 import { makeRng } from '../src/ml/rng.js';
 import { sample, softmax } from '../src/ml/sampling.js';
 import { Vocabulary } from '../src/ml/vocab.js';
-import { DEFAULT_TRAIN_CONFIG, train, type TrainResult } from '../src/training/train.js';
+import { train, type TrainResult } from '../src/training/loop.js';
+import { DEFAULT_TRAIN_CONFIG } from '../src/training/settings.js';
 
 const PERIODIC = 'abcde\n'.repeat(400);
 let trained: TrainResult;

@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { log } from '../src/log.js';
 import { CorruptVersionError, ModelRegistry } from '../src/registry/registry.js';
 import { publishBytes } from './helpers/fake-version.js';
 
@@ -39,9 +40,13 @@ describe('model registry', () => {
     await writeFile(weights, bytes);
     await expect(r.current('m')).rejects.toThrow(CorruptVersionError);
     await expect(r.current('m')).rejects.toThrow(/weights.bin does not match its checksum/);
+    const logged = vi.spyOn(log, 'error').mockImplementation(() => undefined);
     const { ref, skipped } = await r.resolveServable('m');
     expect(ref.version).toBe('v1');
     expect(skipped.map((s) => s.dir)).toEqual([v2.dir]);
+    // Logged by the registry, so no caller has to.
+    expect(logged).toHaveBeenCalledWith({ dir: v2.dir }, expect.stringMatching(/^skipping corrupt model version: .*weights.bin does not match/));
+    logged.mockRestore();
     await expect(r.setCurrent('m', 'v2')).rejects.toThrow(CorruptVersionError);
     await rm(path.join(v2.dir, 'metadata.json'));
     await expect(r.verify('m', 'v2')).rejects.toThrow(/unreadable metadata.json/);

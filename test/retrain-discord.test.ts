@@ -1,18 +1,16 @@
 // /retrain end to end: the real bot (src/discord/bot.ts, the real discord.js
-// client) against the fake Discord, the real generation service and a real
+// client) against the fake Discord, the real application and a real
 // RetrainController with tiny models: the test swaps it in for the one
-// startServices() made, with tiny training settings and a lenient gate.
+// startApp() made, with tiny training settings and a lenient gate.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../src/config.js';
+import { startApp, type App } from '../src/app/wiring.js';
 import { Bot } from '../src/discord/bot.js';
-import type { Services } from '../src/discord/command.js';
-import { loadCommands } from '../src/discord/commands.js';
 import { reportRetrainOutcomes } from '../src/discord/reports.js';
-import { startServices, type RunningServices } from '../src/discord/services.js';
 import { log } from '../src/log.js';
 import type { RetrainController } from '../src/training/controller.js';
 import { retrain } from '../src/training/retrain.js';
-import { Permission, startFakeDiscord, type FakeDiscord, type InteractionInput, type JsonObject } from './fake-discord/server.js';
+import { Permission, startFakeDiscord, type FakeDiscord, type InteractionInput, type JsonObject } from '../tools/fake-discord/server.js';
 import { makeLayout, type Layout } from './helpers/retrain-fixture.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -23,7 +21,7 @@ const WAIT_MS = 20_000;
 
 let l: Layout;
 let fake: FakeDiscord;
-let running: RunningServices;
+let app: App;
 let controller: RetrainController;
 let bot: Bot;
 let lastUser = 200_000_000_000_000_000n;
@@ -48,11 +46,11 @@ beforeAll(async () => {
     }),
     DISCORD_TOKEN: TOKEN,
   };
-  running = await startServices(config);
+  app = await startApp(config);
   // The gate is tested elsewhere: here any finished candidate is published.
-  controller = l.controller(running.services.generator, { tolerance: 10 });
-  const services: Services = { ...running.services, retrain: controller };
-  bot = new Bot({ config, commands: await loadCommands(), services });
+  controller = l.controller(() => app.sync(), { tolerance: 10 });
+  app.services.retrain = controller;
+  bot = new Bot({ config, dispatcher: app.dispatcher() });
   await bot.start();
   reportRetrainOutcomes(controller, bot, fake.channelId, l.name);
 }, 120_000);
@@ -60,7 +58,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await controller?.close();
   await bot?.stop(1000);
-  await running?.close(1000);
+  await app?.close(1000);
   await fake?.close();
   await l?.remove();
 });
@@ -123,5 +121,17 @@ describe('/retrain on (fake) Discord', () => {
 
     const idle = send({ name: 'retrain', subcommand: 'status', userId: ADMIN_ID });
     expect(text(await idle.waitForResponse(undefined, WAIT_MS))).toMatch(/^No retrain is running\. The last one: Retrain [0-9a-f]{8} was cancelled/);
+  });
+
+  it('tells the admin by DM when the run outlasts the interaction token, and says so in the first reply', async () => {
+    const h = send({ name: 'retrain', subcommand: 'start', options: { epochs: 2 }, userId: ADMIN_ID });
+    const first = await h.waitForResponse(undefined, WAIT_MS);
+    expect(text(first)).toContain('or by DM if the run outlasts this message');
+    // What Discord does 15 minutes in: the token stops working for edits and follow-ups.
+    h.expire();
+    const dm = await fake.waitForMessage((m) => m.channelId === fake.dmChannelId(ADMIN_ID), 60_000);
+    expect(text(dm.message)).toMatch(/^Retrain [0-9a-f]{8} (published bard v3|finished; the candidate was not published)/);
+    expect(dm.body.allowed_mentions).toEqual({ parse: [] });
+    expect(h.followUps.filter((f) => !f.error)).toHaveLength(0);
   });
 });

@@ -5,7 +5,8 @@ import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/ml/backend.js';
-import { gate, retrain } from '../src/training/retrain.js';
+import { gate } from '../src/training/gate.js';
+import { retrain } from '../src/training/retrain.js';
 import { makeLayout, type Layout } from './helpers/retrain-fixture.js';
 
 let l: Layout;

@@ -1,18 +1,27 @@
-// A retrain hot-swaps a real generation service: requests keep flowing during
+// A retrain hot-swaps a real serving manager: requests keep flowing during
 // the swap and none fails, the old version is freed down to the worker's
 // baseline tensor count, a version published by another process is picked up
-// by the registry watch, and a corrupt newest version is skipped.
+// by the pointer source's watch, and a corrupt newest version is skipped.
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/ml/backend.js';
-import { GenerationService } from '../src/serving/service.js';
+import { ServingManager } from '../src/serving/manager.js';
+import { WorkerPool } from '../src/serving/pool.js';
+import { PointerSource } from '../src/serving/source.js';
 import { retrain } from '../src/training/retrain.js';
 import { makeLayout, type Layout } from './helpers/retrain-fixture.js';
 import { waitFor } from './helpers/wait.js';
 
 let l: Layout;
-let service: GenerationService;
+let service: ServingManager;
+let source: PointerSource;
+/** Serves the registry's current version (what the bot does after a publish or at start). */
+const serveAspired = async () => {
+  const ref = await source.aspired();
+  await service.load(ref);
+  return ref;
+};
 const unloaded: { version: string; tensors: number }[] = [];
 let baseline: number;
 
@@ -20,17 +29,19 @@ beforeAll(async () => {
   await initBackend();
   l = await makeLayout();
   await retrain(l.job({ epochs: 1 }));
-  service = await GenerationService.start({ registry: l.registry, modelName: l.name, workers: 1 });
-  service.on('unloaded', (e: { version: string; tensors: number }) => unloaded.push(e));
-  expect((await service.loadServable()).version).toBe('v1');
+  service = new ServingManager(await WorkerPool.start({ workers: 1, maxQueue: 256 }));
+  source = new PointerSource(l.registry, l.name);
+  service.on('unloaded', (e) => unloaded.push(e));
+  expect((await serveAspired()).version).toBe('v1');
   // One swap first, so we know the worker's tensor count with one version of this architecture loaded.
   await retrain(l.job({ epochs: 1, tolerance: 10 }));
-  await service.loadServable();
+  await serveAspired();
   await waitFor(() => unloaded.some((u) => u.version === 'v1'), 10_000, 'v1 to be unloaded');
   baseline = unloaded.find((u) => u.version === 'v1')!.tensors;
 }, 120_000);
 
 afterAll(async () => {
+  source?.stop();
   await service?.close(1000);
   await l?.remove();
 });
@@ -38,7 +49,7 @@ afterAll(async () => {
 describe('hot-swap after a retrain', () => {
   it('serves the new version without failing a request, and frees the old one', async () => {
     // The gate is not under test here: any finished candidate is published.
-    const controller = l.controller(service, { epochs: 1, tolerance: 10, keepVersions: 10 });
+    const controller = l.controller(serveAspired, { epochs: 1, tolerance: 10, keepVersions: 10 });
     const versions = new Set<string>();
     const failures: unknown[] = [];
     let replies = 0;
@@ -60,7 +71,7 @@ describe('hot-swap after a retrain', () => {
     const outcome = await controller.start({ trigger: 'admin', userId: '1' });
     expect(outcome).toMatchObject({ outcome: 'published', version: 'v3', servingVersion: 'v2' });
     // start() resolves once the new version takes new requests.
-    expect(service.current()?.version).toBe('v3');
+    expect(service.serving()?.version).toBe('v3');
     const before = replies;
     await waitFor(() => replies >= before + 8, 20_000, 'replies from v3');
     stop = true;
@@ -73,7 +84,7 @@ describe('hot-swap after a retrain', () => {
   });
 
   it('picks up a version published by another process through the registry watch', async () => {
-    service.watch(100);
+    source.watch(100, (ref) => service.load(ref));
     const swapped = new Promise<{ to: string }>((resolve) => service.once('swapped', resolve));
     // Published straight to the registry, as a trainer of another bot process would.
     const r = await retrain(l.job({ epochs: 1, tolerance: 10 }));
@@ -88,21 +99,21 @@ describe('hot-swap after a retrain', () => {
     const bytes = await readFile(weights);
     bytes[10] ^= 0xff;
     await writeFile(weights, bytes);
-    expect((await service.loadServable()).version).toBe('v4');
-    expect(service.current()?.version).toBe('v4');
+    expect((await serveAspired()).version).toBe('v4');
+    expect(service.serving()?.version).toBe('v4');
 
     const next = await retrain(l.job({ epochs: 1, tolerance: 10 }));
     expect(next).toMatchObject({ outcome: 'published', start: 'warm', servingVersion: 'v4', version: 'v6' });
-    expect((await service.loadServable()).version).toBe('v6');
+    expect((await serveAspired()).version).toBe('v6');
   });
 
   it('a failed run publishes nothing and the bot keeps serving', async () => {
-    const controller = l.controller(service, { tolerance: 10, keepVersions: 10 });
+    const controller = l.controller(serveAspired, { tolerance: 10, keepVersions: 10 });
     await rm(l.corpusDir, { recursive: true });
     const outcome = await controller.start({ trigger: 'schedule' });
     expect(outcome).toMatchObject({ outcome: 'failed' });
     expect(outcome.reason).toMatch(/ENOENT|no such file/);
-    expect(service.current()?.version).toBe('v6');
+    expect(service.serving()?.version).toBe('v6');
     expect((await service.generate({ seed: '', length: 10, temperature: 1 })).version).toBe('v6');
   });
 });

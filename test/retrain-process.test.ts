@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => l?.remove());
 
 function controller(over: Partial<RetrainOptions> = {}) {
-  return l.controller({ loadServable: async () => void swaps++ }, { cancelGraceMs: 5000, ...over });
+  return l.controller(async () => void swaps++, { cancelGraceMs: 5000, ...over });
 }
 
 /** Resolves with the trainer's pid once it is in the training loop. */
@@ -56,14 +56,14 @@ describe('retrain controller', () => {
     expect(training.at(-1)).toMatchObject({ epochs: 2, stepsPerEpoch: expect.any(Number), loss: expect.any(Number), charsPerSec: expect.any(Number), etaSec: expect.any(Number) });
     expect(existsSync(c.lockFile)).toBe(false);
     expect(await historyLines()).toEqual([outcome]);
-    expect(await c.lastSuccessAt()).toEqual(new Date(outcome.finishedAt));
+    expect(await c.lastCompletedAt()).toEqual(new Date(outcome.finishedAt));
     expect((await c.status()).last).toEqual(outcome);
     expect((await controller().status()).last).toEqual(outcome);
   });
 
   it('survives a trainer killed mid-run: nothing is published, the stale lock is replaced, the next run works', async () => {
     const c = controller();
-    const lastSuccess = await c.lastSuccessAt();
+    const lastCompleted = await c.lastCompletedAt();
     const done = c.start({ trigger: 'schedule', epochs: 500 });
     const pid = await whenTraining(c);
     process.kill(pid, 'SIGKILL');
@@ -72,7 +72,7 @@ describe('retrain controller', () => {
     expect(outcome.reason).toMatch(/killed by SIGKILL/);
     expect(await l.registry.versions(l.name)).toEqual(['v1']);
     expect((await l.registry.readPointer(l.name))?.version).toBe('v1');
-    expect(await c.lastSuccessAt()).toEqual(lastSuccess);
+    expect(await c.lastCompletedAt()).toEqual(lastCompleted);
     // The dead trainer's lock is still there, and stale.
     expect(JSON.parse(await readFile(c.lockFile, 'utf8')).pid).toBe(pid);
     expect(liveHolder(c.lockFile)).toBeUndefined();

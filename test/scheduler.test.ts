@@ -1,11 +1,15 @@
 // The retrain schedule: checking the expression and time zone, the latest
 // scheduled time before now (for catch-up, with a fake clock), catch-up once
 // at start, and a tick during a run being skipped.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTask, parse } from 'node-cron';
 import { LOOKBACK_DAYS, previousRun, scheduleProblem } from '../src/scheduler/cron.js';
 import { RetrainScheduler, type ScheduledRunner } from '../src/scheduler/scheduler.js';
 import { RetrainBusyError } from '../src/training/controller.js';
+import { RunRecords } from '../src/training/run-records.js';
 import { waitFor } from './helpers/wait.js';
 
 /** previousRun with the matcher of a real node-cron task. */
@@ -19,7 +23,7 @@ function latest(cron: string, timezone: string | undefined, now: string, after: 
 }
 
 /** A runner whose runs last `ms`; it refuses to start while one is going, like RetrainController. */
-function fakeRunner(lastSuccess?: string, ms = 0) {
+function fakeRunner(lastCompleted?: string, ms = 0) {
   const runner = {
     started: [] as string[],
     refused: [] as string[],
@@ -33,7 +37,7 @@ function fakeRunner(lastSuccess?: string, ms = 0) {
       runner.started.push(trigger);
       return new Promise((resolve) => setTimeout(resolve, ms)).finally(() => (runner.running = false));
     },
-    lastSuccessAt: async () => (lastSuccess ? new Date(lastSuccess) : undefined),
+    lastCompletedAt: async () => (lastCompleted ? new Date(lastCompleted) : undefined),
   };
   return runner satisfies ScheduledRunner;
 }
@@ -115,5 +119,13 @@ describe('retrain scheduler', () => {
     expect(runner.started).toEqual(['schedule', 'schedule']);
     expect(runner.refused.length).toBeGreaterThanOrEqual(1);
     expect(runner.refused.every((t) => t === 'schedule')).toBe(true);
+  });
+});
+
+describe('the completed-run time the catch-up compares with', () => {
+  it('is read from state files written before it was renamed from lastSuccessAt', async () => {
+    const records = new RunRecords(await mkdtemp(path.join(tmpdir(), 'records-')));
+    await writeFile(records.stateFile, JSON.stringify({ lastSuccessAt: '2026-03-09T03:30:00.000Z' }));
+    expect(await records.state()).toEqual({ lastCompletedAt: '2026-03-09T03:30:00.000Z' });
   });
 });

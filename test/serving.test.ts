@@ -1,5 +1,5 @@
-// The generation service end to end: real worker threads, real tiny models,
-// hot-swap under continuous load.
+// Serving end to end: the registry pointer as source, the manager, real worker
+// threads, real tiny models, hot-swap under continuous load.
 import { once } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,12 +7,18 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GenerationInputError } from '../src/ml/generate.js';
 import { ModelRegistry } from '../src/registry/registry.js';
-import { GenerationService } from '../src/serving/service.js';
+import { ServingManager } from '../src/serving/manager.js';
+import { WorkerPool } from '../src/serving/pool.js';
+import { PointerSource } from '../src/serving/source.js';
 import { ModelNotLoadedError, QueueFullError } from '../src/serving/types.js';
 import { publishTinyModel } from './helpers/tiny-model.js';
 
 let registry: ModelRegistry;
-let service: GenerationService | undefined;
+let service: ServingManager | undefined;
+
+const start = async (maxQueue = 256) => new ServingManager(await WorkerPool.start({ workers: 1, maxQueue }));
+/** Serves the registry's current version, as the bot does at start. */
+const serveAspired = async (manager: ServingManager) => manager.load(await new PointerSource(registry, 'shakespeare').aspired());
 
 beforeAll(async () => {
   registry = new ModelRegistry(await mkdtemp(path.join(tmpdir(), 'registry-')));
@@ -24,29 +30,33 @@ afterEach(async () => {
   service = undefined;
 });
 
-describe('GenerationService', () => {
+describe('ServingManager', () => {
   it('refuses requests until a model is loaded, then generates off the main thread', async () => {
-    service = await GenerationService.start({ registry, modelName: 'shakespeare' });
+    service = await start();
     await expect(service.generate({ seed: 'A', length: 5, temperature: 1 })).rejects.toThrow(ModelNotLoadedError);
-    await service.loadServable();
+    expect(() => service!.validate({ seed: 'A', length: 5, temperature: 1 })).toThrow(ModelNotLoadedError);
+    await serveAspired(service);
+    service.validate({ seed: 'ROMEO:', length: 50, temperature: 0.8 });
     const r = await service.generate({ seed: 'ROMEO:', length: 50, temperature: 0.8 });
     expect(r.text.startsWith('ROMEO:')).toBe(true);
     expect(r.text.length).toBe(56);
     expect(r.version).toBe('v1');
-    expect(service.current()?.version).toBe('v1');
+    expect(service.serving()?.version).toBe('v1');
   });
 
   it('answers bad input at once with a clear error', async () => {
-    service = await GenerationService.start({ registry, modelName: 'shakespeare' });
-    await service.loadServable();
+    service = await start();
+    await serveAspired(service);
+    expect(() => service!.validate({ seed: 'café™', length: 5, temperature: 1 })).toThrow(GenerationInputError);
+    expect(() => service!.validate({ seed: '', length: 2001, temperature: 1 })).toThrow(/length/);
     await expect(service.generate({ seed: 'café™', length: 5, temperature: 1 })).rejects.toThrow(GenerationInputError);
     await expect(service.generate({ seed: 'café™', length: 5, temperature: 1 })).rejects.toThrow(/"é" "™"/);
     await expect(service.generate({ seed: '', length: 2001, temperature: 1 })).rejects.toThrow(/length/);
   });
 
   it('refuses beyond its queue bound with a retry hint', async () => {
-    service = await GenerationService.start({ registry, modelName: 'shakespeare', maxQueue: 3 });
-    await service.loadServable();
+    service = await start(3);
+    await serveAspired(service);
     const running = [1, 2, 3].map(() => service!.generate({ seed: '', length: 400, temperature: 1 }));
     const err = await service.generate({ seed: '', length: 10, temperature: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QueueFullError);
@@ -55,10 +65,10 @@ describe('GenerationService', () => {
   });
 
   it('hot-swaps under continuous load: no failed request, one version per reply, old version freed', async () => {
-    service = await GenerationService.start({ registry, modelName: 'shakespeare' });
+    service = await start();
     const loaded: { version: string; tensors: number }[] = [];
-    service.on('loaded', (e: { version: string; tensors: number }) => loaded.push(e));
-    await service.loadServable();
+    service.on('loaded', (e) => loaded.push(e));
+    await serveAspired(service);
     const v2 = await publishTinyModel(registry.root, { epochs: 1 });
     expect(v2.version).toBe('v2');
 
@@ -81,7 +91,7 @@ describe('GenerationService', () => {
     let swappedAt = Infinity;
     service.once('swapped', () => (swappedAt = performance.now()));
     await new Promise((r) => setTimeout(r, 200));
-    await service.loadServable();
+    await serveAspired(service);
     swapping = false;
     await Promise.all(clients);
     const [freed] = (await unloaded) as [{ version: string; tensors: number }];

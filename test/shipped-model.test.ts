@@ -6,7 +6,7 @@ import { readCorpus, splitCorpus } from '../src/ml/corpus.js';
 import { evaluateLoss } from '../src/ml/evaluate.js';
 import { generate } from '../src/ml/generate.js';
 import { ModelRegistry } from '../src/registry/registry.js';
-import { loadVersion, type LoadedModel } from '../src/serving/loaded-model.js';
+import { loadVersion, type LoadedModel } from '../src/registry/loader.js';
 
 let m: LoadedModel;
 

@@ -1,9 +1,15 @@
-import { mkdtemp } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/ml/backend.js';
-import { DEFAULT_TRAIN_CONFIG, learningRateAt, train, type TrainConfig } from '../src/training/train.js';
+import { sha256 } from '../src/ml/corpus.js';
+import { ModelRegistry } from '../src/registry/registry.js';
+import { NO_CANDIDATE } from '../src/training/gate.js';
+import { learningRateAt, train, type StepProgress } from '../src/training/loop.js';
+import { trainAndPublish, type PipelineJob } from '../src/training/pipeline.js';
+import { DEFAULT_TRAIN_CONFIG, presetNames, readPreset, type TrainConfig } from '../src/training/settings.js';
 
 const TEXT = 'To be, or not to be, that is the question:\n'.repeat(60);
 const TINY: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, units: 12, seqLen: 12, batchSize: 8, epochs: 2, warmupSteps: 3, evalStreams: 4 };
@@ -71,5 +77,81 @@ describe('train', () => {
 
   it('refuses a text shorter than one window', async () => {
     await expect(train({ text: 'tiny', config: TINY })).rejects.toThrow(/shorter than one window/);
+  });
+
+  it('meters every step: throughput, elapsed time, and an ETA that reaches 0 at the last step', async () => {
+    const steps: StepProgress[] = [];
+    const r = await train({ text: TEXT, config: TINY, onStep: (p) => steps.push(p) });
+    expect(steps).toHaveLength(2 * steps[0].stepsPerEpoch);
+    expect(steps.every((p) => p.charsPerSec > 0 && p.elapsedSec > 0 && p.etaSec >= 0)).toBe(true);
+    expect(steps.at(-1)!.etaSec).toBe(0);
+    expect(steps.map((p) => p.elapsedSec)).toEqual([...steps.map((p) => p.elapsedSec)].sort((a, b) => a - b));
+    expect(r.metrics.every((m) => m.seconds > 0 && m.charsPerSec > 0)).toBe(true);
+    r.model.dispose();
+  });
+});
+
+describe('the train → save → describe → publish pipeline', () => {
+  const corpus = { text: TEXT, sha256: sha256(TEXT), files: ['/somewhere/hamlet.txt'] };
+  const job = async (over: Partial<PipelineJob> = {}): Promise<PipelineJob> => {
+    const root = await mkdtemp(path.join(tmpdir(), 'pipeline-'));
+    return {
+      registry: new ModelRegistry(path.join(root, 'models')),
+      name: 'm',
+      corpus,
+      config: { ...TINY, epochs: 1 },
+      outDir: path.join(root, 'out'),
+      provenance: { backend: 'wasm', command: 'test', preset: 'shakespeare-v2' },
+      ...over,
+    };
+  };
+
+  it('publishes the trained model with metadata that names its corpus, settings and preset', async () => {
+    const j = await job();
+    const run = await trainAndPublish(j);
+    expect(run).toMatchObject({ outcome: 'published', version: { version: 'v1' } });
+    const { metadata } = await j.registry.current('m');
+    expect(metadata.training).toMatchObject({ command: 'test', preset: 'shakespeare-v2', backend: 'wasm', epochs: 1, config: { ...TINY, epochs: 1 } });
+    expect(metadata.corpus).toMatchObject({ sha256: corpus.sha256, files: ['hamlet.txt'], valFraction: 0.1 });
+    expect(metadata.valLoss.nats).toBe(run.trained.valLoss);
+  });
+
+  it('keeps a rejected model in outDir, and saves nothing when no epoch finished', async () => {
+    const rejected = await job({ decide: () => ({ publish: false, reason: 'no thanks' }) });
+    expect(await trainAndPublish(rejected)).toMatchObject({ outcome: 'rejected', reason: 'no thanks' });
+    expect(existsSync(path.join(rejected.outDir, 'weights.bin'))).toBe(true);
+    expect(await rejected.registry.versions('m')).toEqual([]);
+
+    const stop = new AbortController();
+    stop.abort();
+    const cancelled = await job({ loop: { signal: stop.signal } });
+    expect(await trainAndPublish(cancelled)).toMatchObject({ outcome: 'cancelled' });
+    const timedOut = await job({ config: { ...TINY, maxMinutes: 1e-9 } });
+    expect(await trainAndPublish(timedOut)).toMatchObject({ outcome: 'rejected', reason: NO_CANDIDATE });
+    for (const j of [cancelled, timedOut]) expect(existsSync(j.outDir)).toBe(false);
+  });
+});
+
+describe('presets', () => {
+  it("hold the shipped models' recipes, setting for setting", async () => {
+    expect(presetNames()).toEqual(expect.arrayContaining(['shakespeare-v1', 'shakespeare-v2']));
+    for (const version of ['v1', 'v2']) {
+      const preset = await readPreset(`shakespeare-${version}`);
+      const shipped = JSON.parse(await readFile(`models/shakespeare/${version}/metadata.json`, 'utf8'));
+      expect(preset.config).toEqual(shipped.training.config);
+      expect(preset.description).toMatch(/shipped/);
+    }
+  });
+
+  it('fill unnamed settings with the defaults, and name the file and every bad field', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'presets-'));
+    const file = path.join(dir, 'mine.json');
+    await writeFile(file, JSON.stringify({ layers: 3 }));
+    expect(await readPreset(file)).toEqual({ name: 'mine', file, description: undefined, config: { ...DEFAULT_TRAIN_CONFIG, layers: 3 } });
+    await writeFile(file, JSON.stringify({ layers: 0, seed: 1.5, lyers: 2 }));
+    await expect(readPreset(file)).rejects.toThrow(`${file}: layers: must be at least 1; seed: must be a whole number; unknown setting "lyers"`);
+    await writeFile(file, '{"layers": 2,}');
+    await expect(readPreset(file)).rejects.toThrow(`${file} is not JSON`);
+    await expect(readPreset('no-such-preset')).rejects.toThrow(/^no preset configs\/no-such-preset.json \(presets: .*shakespeare-v2/);
   });
 });

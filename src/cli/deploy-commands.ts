@@ -4,7 +4,10 @@
 // differs, unless --force.
 import { parseArgs } from 'node:util';
 import { DiscordAPIError, REST, Routes, type APIApplication } from 'discord.js';
+import { loadCommands } from '../app/command-loader.js';
 import { loadConfigOrExit } from '../config.js';
+import { syncCommands } from '../discord/registration.js';
+import { log, setLogLevel } from '../log.js';
 
 const { values: args } = parseArgs({ options: { force: { type: 'boolean', default: false } }, strict: true });
 const config = loadConfigOrExit();
@@ -12,12 +15,7 @@ if (!config.DISCORD_TOKEN) {
   process.stderr.write('bardbot: DISCORD_TOKEN is required to register commands (see .env.example)\n');
   process.exit(1);
 }
-// Imported after validation: src/log.ts reads LOG_LEVEL when it loads.
-const [{ log }, { loadCommands }, { syncCommands }] = await Promise.all([
-  import('../log.js'),
-  import('../discord/commands.js'),
-  import('../discord/registration.js'),
-]);
+setLogLevel(config.LOG_LEVEL);
 
 const rest = new REST({ api: config.DISCORD_API_URL }).setToken(config.DISCORD_TOKEN);
 try {

@@ -1,29 +1,19 @@
 // npm run eval [-- --version v2 --corpus data/shakespeare]
 // Validation loss of a model version on the held-out split of the corpus.
-import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { initBackend } from '../ml/backend.js';
 import { readCorpus, splitCorpus } from '../ml/corpus.js';
 import { evaluateLoss } from '../ml/evaluate.js';
+import { loadFromRegistry } from '../registry/loader.js';
 import { ModelRegistry } from '../registry/registry.js';
-import { loadVersion } from '../serving/loaded-model.js';
+import { cliProgram, corpusPath, main, type ModelFlags } from './program.js';
 
-const { values: a } = parseArgs({
-  options: {
-    name: { type: 'string', default: 'shakespeare' },
-    version: { type: 'string' },
-    models: { type: 'string', default: 'models' },
-    corpus: { type: 'string' },
-  },
-  strict: true,
-});
+const { program, config } = cliProgram('eval', 'Validation loss of a model version on the held-out split of the corpus.', { corpus: true });
+const flags = program.option('--version <v>', 'the version to score, e.g. v1 (default: the one the bot serves)').parse().opts<ModelFlags & { version?: string }>();
 
-try {
+await main('eval', async () => {
   const backend = await initBackend();
-  const registry = new ModelRegistry(a.models!);
-  const ref = a.version ? await registry.verify(a.name!, a.version) : (await registry.resolveServable(a.name!)).ref;
-  const loaded = await loadVersion(ref.dir);
-  const corpus = await readCorpus(a.corpus ?? path.join('data', a.name!));
+  const { ref, ...loaded } = await loadFromRegistry(new ModelRegistry(flags.models), flags.name, flags.version);
+  const corpus = await readCorpus(corpusPath(flags, config));
   const meta = loaded.metadata;
   if (corpus.sha256 !== meta.corpus.sha256) {
     console.log(`note: the corpus changed since ${ref.version} was trained (sha256 ${meta.corpus.sha256.slice(0, 12)} → ${corpus.sha256.slice(0, 12)}); evaluating on the current one`);
@@ -35,7 +25,4 @@ try {
   const r = evaluateLoss(loaded.decoder, loaded.vocab.encode(val));
   console.log(`${ref.name} ${ref.version} on the held-out ${(meta.corpus.valFraction * 100).toFixed(0)}% (${r.chars} chars, backend ${backend.name}, ${((performance.now() - t0) / 1000).toFixed(1)} s):`);
   console.log(`val loss ${r.nats.toFixed(4)} nats/char = ${r.bitsPerChar.toFixed(4)} bits/char (recorded at training: ${meta.valLoss.nats.toFixed(4)})`);
-} catch (err) {
-  console.error(`eval: ${(err as Error).message}`);
-  process.exitCode = 1;
-}
+});

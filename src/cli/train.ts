@@ -1,102 +1,108 @@
-// npm run train -- [--layers 1 --units 256 --epochs 10 --minutes 60 ...]
-// Trains a char-LSTM on the corpus and publishes it to the model registry.
+// npm run train -- [--preset shakespeare-v2] [--layers 2 --units 256 --epochs 9 --minutes 58 ...]
+// Trains a char-LSTM on the corpus and publishes it as the next version in the
+// registry. Settings: the defaults, then the preset, then the flags given.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
+import { Option } from 'commander';
+import { log } from '../log.js';
 import { initBackend } from '../ml/backend.js';
 import { readCorpus } from '../ml/corpus.js';
 import { ModelRegistry, METRICS_FILE } from '../registry/registry.js';
-import { publishMetadata, saveTrained } from '../training/publish.js';
-import { DEFAULT_TRAIN_CONFIG, train, type TrainConfig } from '../training/train.js';
-import { log } from '../log.js';
+import { trainAndPublish } from '../training/pipeline.js';
+import { DEFAULT_TRAIN_CONFIG, presetNames, readPreset, trainSettings, type TrainConfig, type TrainSetting } from '../training/settings.js';
+import { cliProgram, corpusPath, fromConfig, main, numberArg, type ModelFlags } from './program.js';
 
-const d = DEFAULT_TRAIN_CONFIG;
-const { values: a } = parseArgs({
-  options: {
-    corpus: { type: 'string' },
-    name: { type: 'string', default: 'shakespeare' },
-    models: { type: 'string', default: 'models' },
-    runs: { type: 'string', default: 'runs' },
-    layers: { type: 'string', default: String(d.layers) },
-    units: { type: 'string', default: String(d.units) },
-    dropout: { type: 'string', default: String(d.dropout) },
-    epochs: { type: 'string', default: String(d.epochs) },
-    minutes: { type: 'string' },
-    batch: { type: 'string', default: String(d.batchSize) },
-    seq: { type: 'string', default: String(d.seqLen) },
-    lr: { type: 'string', default: String(d.learningRate) },
-    'min-lr': { type: 'string', default: String(d.minLearningRate) },
-    patience: { type: 'string', default: String(d.patience) },
-    seed: { type: 'string', default: String(d.seed) },
-    resume: { type: 'boolean', default: false },
-    'no-publish': { type: 'boolean', default: false },
-  },
-  strict: true,
+const { program, config: env } = cliProgram('train', 'Trains a char-LSTM on the corpus and publishes it as the next version in the registry.', { corpus: true });
+
+program
+  .addOption(fromConfig('--runs <dir>', 'checkpoints and metrics go to <runs>/<name>/', 'RUNS_DIR', env))
+  .optionsGroup('Training settings (the defaults, then the preset, then these flags):')
+  .option('--preset <name>', `start from configs/<name>.json (${presetNames().join(', ')}) or from a .json file`);
+/** One flag per setting; the help line and the check are the setting's own (training/settings.ts). */
+const settingFlags = (
+  [
+    ['layers', 'layers'],
+    ['units', 'units'],
+    ['dropout', 'dropout'],
+    ['seq', 'seqLen'],
+    ['batch', 'batchSize'],
+    ['epochs', 'epochs'],
+    ['minutes', 'maxMinutes'],
+    ['lr', 'learningRate'],
+    ['min-lr', 'minLearningRate'],
+    ['warmup', 'warmupSteps'],
+    ['clip', 'clipNorm'],
+    ['patience', 'patience'],
+    ['seed', 'seed'],
+    ['val-fraction', 'valFraction'],
+    ['eval-streams', 'evalStreams'],
+  ] satisfies [string, TrainSetting][]
+).map(([flag, key]) => {
+  const rule = trainSettings.shape[key];
+  const option = new Option(`--${flag} <n>`, rule.description).argParser(numberArg(rule)).default(DEFAULT_TRAIN_CONFIG[key]);
+  program.addOption(option);
+  return { key, attribute: option.attributeName() };
 });
+program
+  .optionsGroup('Run:')
+  .option('--resume', 'continue from the checkpoint in <runs>/<name>/checkpoint')
+  .option('--no-publish', 'train and save to <runs>/<name>/final, but do not publish')
+  .parse();
+const flags = program.opts<ModelFlags & { preset?: string; runs: string; resume?: boolean; publish: boolean }>();
 
-function num(name: string, value: string | undefined): number {
-  const n = Number(value);
-  if (value === undefined || !Number.isFinite(n)) throw new Error(`--${name} must be a number, got ${value}`);
-  return n;
-}
+await main('train', async () => {
+  const preset = flags.preset === undefined ? undefined : await readPreset(flags.preset);
+  const given = settingFlags.filter((f) => program.getOptionValueSource(f.attribute) === 'cli');
+  const config: TrainConfig = { ...(preset?.config ?? DEFAULT_TRAIN_CONFIG), ...Object.fromEntries(given.map((f) => [f.key, program.getOptionValue(f.attribute)])) };
 
-const config: TrainConfig = {
-  ...d,
-  layers: num('layers', a.layers),
-  units: num('units', a.units),
-  dropout: num('dropout', a.dropout),
-  epochs: num('epochs', a.epochs),
-  maxMinutes: a.minutes === undefined ? undefined : num('minutes', a.minutes),
-  batchSize: num('batch', a.batch),
-  seqLen: num('seq', a.seq),
-  learningRate: num('lr', a.lr),
-  minLearningRate: num('min-lr', a['min-lr']),
-  patience: num('patience', a.patience),
-  seed: num('seed', a.seed),
-};
+  const backend = await initBackend();
+  const corpus = await readCorpus(corpusPath(flags, env));
+  const runDir = path.join(flags.runs, flags.name);
+  await mkdir(runDir, { recursive: true });
+  log.info({ chars: corpus.text.length, sha256: corpus.sha256, preset: preset?.name, config }, 'training');
 
-const backend = await initBackend();
-const corpus = await readCorpus(a.corpus ?? path.join('data', a.name!));
-const runDir = path.join(a.runs!, a.name!);
-await mkdir(runDir, { recursive: true });
-log.info({ chars: corpus.text.length, sha256: corpus.sha256, config }, 'training');
+  const bar = new cliProgress.SingleBar(
+    { format: 'epoch {epoch}/{epochs} |{bar}| {percentage}% | loss {loss} | {cps} chars/s | ETA {eta_formatted}', etaBuffer: 50 },
+    cliProgress.Presets.shades_classic,
+  );
+  let barEpoch = 0;
+  const metricsLines: string[] = [];
+  const run = await trainAndPublish({
+    registry: new ModelRegistry(flags.models),
+    name: flags.name,
+    corpus,
+    config,
+    outDir: path.join(runDir, 'final'),
+    provenance: { backend: backend.name, command: ['npm run train --', ...process.argv.slice(2)].join(' '), preset: preset?.name },
+    loop: {
+      checkpointDir: path.join(runDir, 'checkpoint'),
+      resume: flags.resume,
+      onStep: (p) => {
+        const payload = { epoch: p.epoch, epochs: p.epochs, loss: p.loss.toFixed(3), cps: Math.round(p.charsPerSec) };
+        if (p.epoch !== barEpoch) {
+          if (barEpoch) bar.stop();
+          bar.start(p.stepsPerEpoch, 0, payload);
+          barEpoch = p.epoch;
+        }
+        bar.update(p.step, payload);
+      },
+      onEpoch: (m) => {
+        bar.stop();
+        barEpoch = 0;
+        metricsLines.push(JSON.stringify(m));
+        log.info(m, `epoch ${m.epoch}: train ${m.trainLoss.toFixed(3)}, val ${m.valLoss.toFixed(4)} nats (${m.valBitsPerChar.toFixed(3)} bits/char)`);
+        void writeFile(path.join(runDir, METRICS_FILE), metricsLines.join('\n') + '\n');
+      },
+    },
+    decide: flags.publish ? undefined : () => ({ publish: false, reason: 'not published (--no-publish)' }),
+  });
+  bar.stop();
 
-const bar = new cliProgress.SingleBar(
-  { format: 'epoch {epoch}/{epochs} |{bar}| {percentage}% | loss {loss} | {cps} chars/s | ETA {eta_formatted}', etaBuffer: 50 },
-  cliProgress.Presets.shades_classic,
-);
-let barEpoch = 0;
-const metricsLines: string[] = [];
-const result = await train({
-  text: corpus.text,
-  config,
-  checkpointDir: path.join(runDir, 'checkpoint'),
-  resume: a.resume,
-  onStep: (p) => {
-    const payload = { epoch: p.epoch, epochs: p.epochs, loss: p.loss.toFixed(3), cps: Math.round(p.charsPerSec) };
-    if (p.epoch !== barEpoch) {
-      if (barEpoch) bar.stop();
-      bar.start(p.stepsPerEpoch, 0, payload);
-      barEpoch = p.epoch;
-    }
-    bar.update(p.step, payload);
-  },
-  onEpoch: (m) => {
-    bar.stop();
-    barEpoch = 0;
-    metricsLines.push(JSON.stringify(m));
-    log.info(m, `epoch ${m.epoch}: train ${m.trainLoss.toFixed(3)}, val ${m.valLoss.toFixed(4)} nats (${m.valBitsPerChar.toFixed(3)} bits/char)`);
-    void writeFile(path.join(runDir, METRICS_FILE), metricsLines.join('\n') + '\n');
-  },
+  const { valLoss, bestEpoch, stopReason, seconds } = run.trained;
+  log.info({ valLoss, bestEpoch, stopReason, seconds: Math.round(seconds) }, 'training finished');
+  // Without a finished epoch nothing was saved; otherwise only --no-publish keeps it from the registry.
+  if (!Number.isFinite(valLoss)) throw new Error(run.reason);
+  if (run.version) log.info({ version: run.version.version, dir: run.version.dir }, `published ${flags.name} ${run.version.version}`);
+  else log.info(`saved in ${path.join(runDir, 'final')}, ${run.reason}`);
 });
-bar.stop();
-
-const finalDir = path.join(runDir, 'final');
-await saveTrained(result, finalDir);
-log.info({ valLoss: result.valLoss, bestEpoch: result.bestEpoch, stopReason: result.stopReason, seconds: Math.round(result.seconds) }, 'training finished');
-if (!a['no-publish']) {
-  const meta = publishMetadata({ result, config, corpus, backend: backend.name, command: ['npm run train --', ...process.argv.slice(2)].join(' ') });
-  const ref = await new ModelRegistry(a.models!).publish(a.name!, finalDir, meta);
-  log.info({ version: ref.version, dir: ref.dir }, `published ${a.name} ${ref.version}`);
-}

@@ -5,7 +5,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import type { APIEmbed } from 'discord.js';
-import type { Invocation, OptionReader, Reply } from '../discord/command.js';
+import type { Invocation, OptionReader, Reply } from '../app/command.js';
 import type { OptionValue, ParsedLine } from './parse.js';
 
 /** Where console mode puts attachments: one temporary folder per run, names numbered. */
@@ -41,6 +41,7 @@ function optionReader(values: ReadonlyMap<string, OptionValue>): OptionReader {
 
 export class ConsoleInvocation implements Invocation {
   readonly isAdmin = true;
+  readonly context = 'console';
   readonly user = { id: 'console', name: userInfo().username };
   readonly commandName: string;
   readonly subcommand: string | null;
@@ -56,6 +57,10 @@ export class ConsoleInvocation implements Invocation {
     this.options = optionReader(parsed.options);
   }
 
+  mention(userId: string): string {
+    return userId === this.user.id ? this.user.name : `user ${userId}`;
+  }
+
   async defer(): Promise<void> {}
 
   reply(reply: Reply): Promise<void> {
@@ -65,6 +70,9 @@ export class ConsoleInvocation implements Invocation {
     return this.print(reply);
   }
   followUp(reply: Reply): Promise<void> {
+    return this.print(reply);
+  }
+  tellLater(reply: Reply): Promise<void> {
     return this.print(reply);
   }
 

@@ -3,7 +3,7 @@
 // known option, so values may contain spaces (and colons, as in `ROMEO:`);
 // a value in double quotes is read as a JSON string (for "\n" or edge spaces).
 import { ApplicationCommandOptionType as T, type APIApplicationCommandOption, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
-import { UserError } from '../discord/errors.js';
+import { UserError } from '../app/errors.js';
 
 export type OptionValue = string | number | boolean;
 

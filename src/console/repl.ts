@@ -3,15 +3,14 @@
 // session ends at end of input (Ctrl-D, or the end of a pipe).
 import { createInterface } from 'node:readline';
 import { ApplicationCommandOptionType } from 'discord.js';
-import type { Command, Services } from '../discord/command.js';
-import { runCommand } from '../discord/dispatch.js';
-import { UserError } from '../discord/errors.js';
+import type { Command } from '../app/command.js';
+import type { Dispatcher } from '../app/dispatch.js';
+import { UserError } from '../app/errors.js';
 import { ConsoleInvocation, FileSink } from './invocation.js';
 import { commandName, parseLine } from './parse.js';
 
 export interface ConsoleOptions {
-  commands: ReadonlyMap<string, Command>;
-  services: Services;
+  dispatcher: Dispatcher;
   input: NodeJS.ReadableStream & { isTTY?: boolean };
   output: NodeJS.WritableStream;
 }
@@ -27,7 +26,8 @@ function helpText(commands: ReadonlyMap<string, Command>): string {
   return ['Commands (values may contain spaces; quote them as JSON for \\n):', ...lines, '  /help, /quit'].join('\n');
 }
 
-export async function runConsole({ commands, services, input, output }: ConsoleOptions): Promise<void> {
+export async function runConsole({ dispatcher, input, output }: ConsoleOptions): Promise<void> {
+  const { commands } = dispatcher;
   const tty = input.isTTY === true;
   const rl = createInterface({ input, output: tty ? output : undefined, terminal: tty, prompt: 'bardbot> ' });
   // Ctrl-C at the prompt ends the session like Ctrl-D (readline would only pause).
@@ -49,7 +49,7 @@ export async function runConsole({ commands, services, input, output }: ConsoleO
       if (err instanceof UserError) return say(`error: ${err.message}`);
       throw err;
     }
-    await runCommand(command, new ConsoleInvocation(parsed, output, files), services);
+    await dispatcher.run(new ConsoleInvocation(parsed, output, files));
   }
 
   say('Console mode (DISCORD_TOKEN is not set). Type /help for the commands; end of input quits.');

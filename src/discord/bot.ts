@@ -1,20 +1,18 @@
-// The Discord side: a discord.js client that turns slash-command interactions
-// into command runs, registers the definitions when they changed, and stops
+// The Discord adapter: a discord.js client that turns slash-command
+// interactions into Invocations for the dispatcher, registers the definitions when they changed, and stops
 // gracefully (no new commands, bounded wait for those in flight).
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
 import type { Config } from '../config.js';
 import { log } from '../log.js';
-import type { Command, Services } from './command.js';
-import { refuse, runCommand } from './dispatch.js';
+import { refuse, type Dispatcher } from '../app/dispatch.js';
 import { DiscordInvocation, NO_MENTIONS } from './interaction.js';
 import { syncCommands } from './registration.js';
 
 export interface BotOptions {
   config: Config & { DISCORD_TOKEN: string };
-  commands: ReadonlyMap<string, Command>;
-  services: Services;
+  dispatcher: Dispatcher;
 }
 
 /** How long start() waits for the gateway's READY after a successful login. */
@@ -53,7 +51,7 @@ export class Bot {
         rest: this.client.rest,
         applicationId: this.client.application!.id,
         guildId: this.opts.config.DISCORD_GUILD_ID,
-        definitions: [...this.opts.commands.values()].map((c) => c.data.toJSON()),
+        definitions: [...this.opts.dispatcher.commands.values()].map((c) => c.data.toJSON()),
       });
     } catch (err) {
       // Commands registered earlier keep working; the next start tries again.
@@ -81,12 +79,7 @@ export class Bot {
   private onInteraction(interaction: Interaction): void {
     if (!interaction.isChatInputCommand()) return;
     const invocation = new DiscordInvocation(interaction, this.opts.config.ADMIN_USER_IDS);
-    const command = this.opts.commands.get(interaction.commandName);
-    const task = !this.accepting
-      ? refuse(invocation, 'The bot is restarting; try again in a minute.')
-      : command
-        ? runCommand(command, invocation, this.opts.services)
-        : refuse(invocation, `Unknown command /${interaction.commandName}.`);
+    const task = this.accepting ? this.opts.dispatcher.run(invocation) : refuse(invocation, 'The bot is restarting; try again in a minute.');
     this.inFlight.add(task);
     void task.finally(() => this.inFlight.delete(task));
   }

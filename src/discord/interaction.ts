@@ -7,10 +7,12 @@ import {
   MessageFlags,
   PermissionFlagsBits,
   RESTJSONErrorCodes,
+  userMention,
   type ChatInputCommandInteraction,
 } from 'discord.js';
-import type { Invocation, OptionReader, Reply } from './command.js';
-import { InteractionExpiredError } from './errors.js';
+import type { Invocation, OptionReader, Reply } from '../app/command.js';
+import { InteractionExpiredError } from '../app/errors.js';
+import { fitMessage } from '../app/replies/limits.js';
 
 /** Nothing in a reply pings anyone, whatever text the model or the user wrote. */
 export const NO_MENTIONS = { parse: [] };
@@ -19,7 +21,7 @@ const EXPIRED_CODES = new Set<unknown>([RESTJSONErrorCodes.UnknownInteraction, R
 
 function payload(reply: Reply) {
   return {
-    content: reply.content,
+    content: reply.content === undefined ? undefined : fitMessage(reply.content),
     embeds: reply.embeds,
     files: reply.files?.map((f) => new AttachmentBuilder(f.data, { name: f.name, description: f.description })),
     allowedMentions: NO_MENTIONS,
@@ -50,6 +52,13 @@ export class DiscordInvocation implements Invocation {
   get options(): OptionReader {
     return this.interaction.options;
   }
+  get context(): Invocation['context'] {
+    return this.interaction.inGuild() ? 'guild' : 'private';
+  }
+
+  mention(userId: string): string {
+    return userMention(userId);
+  }
 
   defer(opts: { ephemeral?: boolean } = {}): Promise<void> {
     this.ephemeral = opts.ephemeral ?? false;
@@ -67,6 +76,18 @@ export class DiscordInvocation implements Invocation {
 
   followUp(reply: Reply & { ephemeral?: boolean }): Promise<void> {
     return this.call(() => this.interaction.followUp({ ...payload(reply), ...(reply.ephemeral ? { flags: MessageFlags.Ephemeral } : {}) }));
+  }
+
+  async tellLater(reply: Reply): Promise<void> {
+    const { user, channelId, client } = this.interaction;
+    try {
+      await user.send(payload(reply));
+    } catch (err) {
+      // DMs closed (or the user is gone): say it where they asked, naming them (mentions never ping).
+      const channel = channelId ? await client.channels.fetch(channelId) : null;
+      if (!channel?.isSendable()) throw err;
+      await channel.send(payload({ ...reply, content: `${userMention(user.id)} ${reply.content ?? ''}` }));
+    }
   }
 
   async fail(message: string): Promise<void> {

@@ -1,8 +1,9 @@
 // Posts the outcome of every retrain (scheduled, caught up or started by an
 // admin) to the report channel, when RETRAIN_REPORT_CHANNEL_ID is set.
+import { userMention } from 'discord.js';
+import { outcomeText } from '../app/replies/retrain.js';
 import { log } from '../log.js';
 import type { RetrainController } from '../training/controller.js';
-import { outcomeText } from '../training/report.js';
 
 export function reportRetrainOutcomes(
   retrain: Pick<RetrainController, 'on'>,
@@ -11,6 +12,6 @@ export function reportRetrainOutcomes(
   modelName: string,
 ): void {
   retrain.on('finished', (outcome) => {
-    poster.post(channelId, outcomeText(modelName, outcome)).catch((err: Error) => log.error({ err, channelId }, 'could not post the retrain report'));
+    poster.post(channelId, outcomeText(modelName, outcome, userMention)).catch((err: Error) => log.error({ err, channelId }, 'could not post the retrain report'));
   });
 }

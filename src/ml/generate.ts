@@ -4,7 +4,7 @@
 import { concatStates, selectRows, type CharDecoder, type LstmState } from './decoder.js';
 import { makeRng, type Rng } from './rng.js';
 import { sample, type SamplingOptions } from './sampling.js';
-import type { Vocabulary } from './vocab.js';
+import { listCharacters, type Vocabulary } from './vocab.js';
 
 export const LIMITS = {
   maxSeedChars: 500,
@@ -36,9 +36,7 @@ export function validateRequest(req: GenerationRequest, vocab: Vocabulary): void
   }
   const unknown = vocab.unknown(req.seed);
   if (unknown.length > 0) {
-    throw new GenerationInputError(
-      `the seed has characters the model never saw: ${unknown.map((c) => JSON.stringify(c)).join(' ')}`,
-    );
+    throw new GenerationInputError(`the seed has characters the model never saw: ${listCharacters(unknown, ' ')}`);
   }
   if (!Number.isInteger(req.length) || req.length < LIMITS.minLength || req.length > LIMITS.maxLength) {
     throw new GenerationInputError(`length must be a whole number from ${LIMITS.minLength} to ${LIMITS.maxLength}`);

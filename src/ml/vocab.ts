@@ -1,9 +1,18 @@
 // Character vocabulary: sorted distinct characters of the corpus, so the same
 // corpus always gives the same ids. Saved with every model.
 
+/**
+ * Characters quoted, the first `max` of them and a count of the rest: a
+ * message naming them stays short however many there are.
+ */
+export function listCharacters(chars: readonly string[], separator = ', ', max = 10): string {
+  const shown = chars.slice(0, max).map((c) => JSON.stringify(c)).join(separator);
+  return chars.length > max ? `${shown} and ${chars.length - max} more` : shown;
+}
+
 export class UnknownCharactersError extends Error {
   constructor(readonly characters: string[]) {
-    super(`unknown characters: ${characters.map((c) => JSON.stringify(c)).join(', ')}`);
+    super(`unknown characters: ${listCharacters(characters)}`);
     this.name = 'UnknownCharactersError';
   }
 }

@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cp, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
 import path from 'node:path';
+import { log } from '../log.js';
 import type { Architecture } from '../ml/model.js';
 import { MODEL_FILE, WEIGHTS_FILE } from '../ml/io.js';
 
@@ -31,6 +32,8 @@ export interface ModelMetadata {
     stopReason: string;
     backend: string;
     command: string;
+    /** The configs/*.json preset the settings started from. */
+    preset?: string;
     config: Record<string, unknown>;
     warmStartFrom?: string;
   };
@@ -135,7 +138,8 @@ export class ModelRegistry {
 
   /**
    * The version to serve: the current one if it verifies, otherwise the newest
-   * older version that does. `skipped` explains what was passed over.
+   * older version that does. Each corrupt version passed over is logged here
+   * (not by each caller) and listed in `skipped`.
    */
   async resolveServable(name: string): Promise<{ ref: VersionRef; skipped: CorruptVersionError[] }> {
     const pointer = await this.readPointer(name);
@@ -147,6 +151,7 @@ export class ModelRegistry {
         return { ref: await this.verify(name, v), skipped };
       } catch (err) {
         if (!(err instanceof CorruptVersionError)) throw err;
+        log.error({ dir: err.dir }, `skipping corrupt model version: ${err.message}`);
         skipped.push(err);
       }
     }

@@ -11,7 +11,8 @@ import { previousRun, scheduleProblem } from './cron.js';
 /** What the schedule drives (RetrainController). start() throws RetrainBusyError when a run is going. */
 export interface ScheduledRunner {
   start(req: { trigger: 'schedule' | 'catch-up' }): Promise<unknown>;
-  lastSuccessAt(): Promise<Date | undefined>;
+  /** When the last run that reached the gate finished. */
+  lastCompletedAt(): Promise<Date | undefined>;
 }
 
 export interface SchedulerOptions {
@@ -58,12 +59,12 @@ export class RetrainScheduler {
   }
 
   /**
-   * The latest scheduled time before now if it is after the last successful
-   * run. Without any recorded run there is nothing to catch up: a fresh
+   * The latest scheduled time before now if it is after the last completed
+   * run (published or rejected: a rejected run is not retried at once). Without any recorded run there is nothing to catch up: a fresh
    * install waits for its first scheduled time.
    */
   async missedRun(): Promise<Date | undefined> {
-    const last = await this.opts.runner.lastSuccessAt();
+    const last = await this.opts.runner.lastCompletedAt();
     return last && previousRun((d) => this.task.match(d), this.seconds, this.now(), last);
   }
 

@@ -1,5 +1,5 @@
-// Messages between the generation service (main thread) and its workers.
-import type { GenerateParams } from './types.js';
+// Messages between the worker pool (main thread) and its workers.
+import type { GenerationRequest } from '../ml/generate.js';
 
 export interface VersionToLoad {
   name: string;
@@ -10,7 +10,7 @@ export interface VersionToLoad {
 export type ToWorker =
   | { type: 'load'; model: VersionToLoad }
   | { type: 'unload'; version: string }
-  | { type: 'generate'; id: number; version: string; params: GenerateParams };
+  | { type: 'generate'; id: number; version: string; params: GenerationRequest };
 
 export type FromWorker =
   | { type: 'ready'; backend: string; reason: string }

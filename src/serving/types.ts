@@ -1,18 +1,8 @@
 // What the serving layer offers the rest of the bot: plain data in and out,
-// no tensors.
+// no tensors. A request is ml/'s GenerationRequest, so it is stated once.
 import type { ModelMetadata } from '../registry/registry.js';
 
-export interface GenerateParams {
-  /** Text the reply starts with (may be empty). */
-  seed: string;
-  /** Characters to generate after the seed. */
-  length: number;
-  temperature: number;
-  topK?: number;
-  topP?: number;
-  /** Makes the output reproducible. */
-  rngSeed?: number;
-}
+export type { GenerationRequest } from '../ml/generate.js';
 
 export interface GenerateResult {
   /** Seed followed by the generated characters. */
@@ -27,13 +17,6 @@ export interface ServingModel {
   name: string;
   version: string;
   metadata: ModelMetadata;
-}
-
-/** The generation service as seen by commands (the Discord layer). */
-export interface Generator {
-  generate(params: GenerateParams): Promise<GenerateResult>;
-  /** The version new requests go to; undefined until one is loaded. */
-  current(): ServingModel | undefined;
 }
 
 export class QueueFullError extends Error {

@@ -8,7 +8,7 @@ import { initBackend } from '../ml/backend.js';
 import type { CharDecoder } from '../ml/decoder.js';
 import { BatchGenerator, GenerationInputError, generate } from '../ml/generate.js';
 import type { Vocabulary } from '../ml/vocab.js';
-import { loadVersion } from './loaded-model.js';
+import { loadVersion } from '../registry/loader.js';
 import type { FromWorker, ToWorker, VersionToLoad } from './protocol.js';
 
 interface Loaded {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadModel, saveModel } from '../ml/io.js';
 import { Vocabulary } from '../ml/vocab.js';
-import type { EpochMetrics } from './train.js';
+import type { EpochMetrics } from './loop.js';
 
 type OptimizerWeights = Awaited<ReturnType<tf.Optimizer["getWeights"]>>;
 

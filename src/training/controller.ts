@@ -1,8 +1,8 @@
 // Runs retrains for the bot: one at a time, each in a separate low-priority
-// trainer process (src/training/trainer.ts), so the bot's event loop and its
-// generation workers stay responsive. Progress and the result come back over
-// IPC; a published version is served at once (hot-swap); every run is logged,
-// recorded (run-records.ts) and announced ('finished').
+// trainer process (src/training/trainer-process.ts), so the bot's event loop
+// and its generation workers stay responsive. Progress and the result come
+// back over IPC; a published version is served at once (onPublished); every
+// run is logged, recorded (run-records.ts) and announced ('finished').
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -15,9 +15,9 @@ import { liveHolder } from './lock.js';
 import type { FromTrainer, ToTrainer } from './protocol.js';
 import type { RetrainJob, RetrainResult, RunProgress } from './retrain.js';
 import { RunRecords, type RunInfo, type RunOutcome, type Trigger } from './run-records.js';
-import type { TrainConfig } from './train.js';
+import type { TrainConfig } from './settings.js';
 
-const TRAINER = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './trainer.ts' : './trainer.js', import.meta.url));
+const TRAINER = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './trainer-process.ts' : './trainer-process.js', import.meta.url));
 const LOW_PRIORITY = 19;
 
 export class RetrainBusyError extends Error {
@@ -49,8 +49,8 @@ export interface RetrainControllerOptions {
   corpusDir: string;
   /** runs/<model>/: lock, history, state and the last candidate. */
   runDir: string;
-  /** Swapped to the registry's current version after a publish (GenerationService). */
-  service: { loadServable(): Promise<unknown> };
+  /** Serves the registry's current version now; called after a run published one. */
+  onPublished: () => Promise<unknown>;
   options: RetrainOptions;
 }
 
@@ -126,9 +126,9 @@ export class RetrainController extends EventEmitter<Events> {
     return { running: run && { ...run.info, pid: run.child.pid, progress: run.progress }, last: this.last };
   }
 
-  /** When the last run that reached the gate finished; undefined if none is recorded. */
-  async lastSuccessAt(): Promise<Date | undefined> {
-    const at = (await this.records.state()).lastSuccessAt;
+  /** When the last run that reached the gate (published or rejected) finished; undefined if none is recorded. */
+  async lastCompletedAt(): Promise<Date | undefined> {
+    const at = (await this.records.state()).lastCompletedAt;
     return at ? new Date(at) : undefined;
   }
 
@@ -260,7 +260,7 @@ export class RetrainController extends EventEmitter<Events> {
 
     if (outcome.outcome === 'published') {
       try {
-        await this.opts.service.loadServable();
+        await this.opts.onPublished();
       } catch (err) {
         log.error({ err, version: outcome.version }, 'published a new version but could not serve it');
         outcome.reason += `; serving it failed: ${(err as Error).message}`;

@@ -2,18 +2,19 @@
 // corpus folder, measure the serving model on the held-out split of that
 // corpus, train (warm from the serving weights when the vocabulary is
 // unchanged, from scratch when it changed), and publish the candidate only if
-// the gate passes: its loss on the same split is not worse than the serving
-// model's plus a tolerance.
-import { rm } from 'node:fs/promises';
+// the gate (gate.ts) passes: its loss on the same split is not worse than the
+// serving model's plus a tolerance. Training to publishing is pipeline.ts,
+// as for `npm run train`.
 import { initBackend } from '../ml/backend.js';
 import { readCorpus, splitCorpus } from '../ml/corpus.js';
-import { evaluateLoss } from '../ml/evaluate.js';
 import { Vocabulary } from '../ml/vocab.js';
 import { log } from '../log.js';
+import { loadFromRegistry, type LoadedModel } from '../registry/loader.js';
 import { ModelRegistry, type ModelMetadata } from '../registry/registry.js';
-import { loadVersion, type LoadedModel } from '../serving/loaded-model.js';
-import { publishMetadata, saveTrained } from './publish.js';
-import { DEFAULT_TRAIN_CONFIG, train, type StepProgress, type StopReason, type TrainConfig } from './train.js';
+import { gate, servingLoss } from './gate.js';
+import type { StepProgress, StopReason } from './loop.js';
+import { trainAndPublish } from './pipeline.js';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './settings.js';
 
 export interface RetrainJob {
   modelName: string;
@@ -67,24 +68,12 @@ export interface RetrainHooks {
 
 type Serving = LoadedModel & { version: string };
 
-/** The gate: publish when the candidate is not worse than the serving model plus `tolerance` nats. */
-export function gate(candidate: number, serving: number | undefined, tolerance: number, noServing = 'there is no serving model to compare with') {
-  const f = (n: number) => n.toFixed(4);
-  const tol = tolerance ? ` + ${tolerance} tolerance` : '';
-  if (!Number.isFinite(candidate)) return { publish: false, reason: 'training finished no epoch, so there is no candidate' };
-  if (serving === undefined) return { publish: true, reason: noServing };
-  return candidate <= serving + tolerance
-    ? { publish: true, reason: `validation loss ${f(candidate)} ≤ ${f(serving)} (serving)${tol}` }
-    : { publish: false, reason: `validation loss ${f(candidate)} is worse than the serving model's ${f(serving)}${tol}` };
-}
-
 /** The newest servable version, loaded; undefined (with why) when there is none. */
 async function loadServing(registry: ModelRegistry, name: string): Promise<{ serving?: Serving; why: string }> {
   if ((await registry.versions(name)).length === 0) return { why: `there is no version of ${name} yet` };
   try {
-    const { ref, skipped } = await registry.resolveServable(name);
-    for (const s of skipped) log.error({ dir: s.dir }, `skipping corrupt model version: ${s.message}`);
-    return { serving: { ...(await loadVersion(ref.dir)), version: ref.version }, why: '' };
+    const { ref, ...loaded } = await loadFromRegistry(registry, name);
+    return { serving: { ...loaded, version: ref.version }, why: '' };
   } catch (err) {
     log.error({ err }, 'no servable version to start from or compare with');
     return { why: `no version of ${name} could be loaded (${(err as Error).message})` };
@@ -114,17 +103,6 @@ function warmStartProblem(serving: Serving, vocab: Vocabulary, config: TrainConf
   return undefined;
 }
 
-/** The serving model's loss on the held-out text (the same measure training reports), or why it has none. */
-function servingLoss(serving: Serving, val: string, streams: number): { loss?: number; note?: string } {
-  try {
-    const unreadable = serving.vocab.unknown(val);
-    if (unreadable.length > 0) return { note: `${serving.version} cannot read ${unreadable.length} new characters of the held-out text` };
-    return { loss: evaluateLoss(serving.decoder, serving.vocab.encode(val), streams).nats };
-  } finally {
-    serving.decoder.dispose();
-  }
-}
-
 export async function retrain(job: RetrainJob, { signal, onProgress }: RetrainHooks = {}): Promise<RetrainResult> {
   const backend = await initBackend();
   const registry = new ModelRegistry(job.modelsDir);
@@ -133,11 +111,12 @@ export async function retrain(job: RetrainJob, { signal, onProgress }: RetrainHo
   const vocab = Vocabulary.fromText(corpus.text);
   const config = trainConfig(job, serving?.metadata);
   const val = splitCorpus(corpus.text, config.valFraction).val;
+  // Ours to dispose until the pipeline takes it over.
   let model = serving?.model;
   try {
     // Measured first: a warm start trains the serving model's weights in place.
     onProgress?.({ phase: 'evaluating' });
-    const { loss: oldValLoss, note: servingNote = noServing } = serving ? servingLoss(serving, val, config.evalStreams) : {};
+    const { loss: oldValLoss, note: servingNote = noServing } = serving ? servingLoss(serving, serving.version, val, config.evalStreams) : {};
     const problem = serving ? warmStartProblem(serving, vocab, config) : noServing;
     const warm = serving !== undefined && problem === undefined;
     const started = {
@@ -148,40 +127,44 @@ export async function retrain(job: RetrainJob, { signal, onProgress }: RetrainHo
       corpus: { sha256: corpus.sha256, chars: corpus.text.length, files: corpus.files.length },
     };
     log.info({ ...started, config }, `retraining ${job.modelName}, ${started.startReason}`);
-    if (!warm) {
-      serving?.model.dispose();
-      model = undefined;
-    }
     if (signal?.aborted) return { ...started, outcome: 'cancelled', reason: 'cancelled before training', epochs: 0, stopReason: 'cancelled' };
+    if (!warm) serving?.model.dispose();
+    model = undefined;
 
     let valLoss: number | undefined;
     const budgetSec = job.maxMinutes * 60;
-    const result = await train({
-      text: corpus.text,
+    const run = await trainAndPublish({
+      registry,
+      name: job.modelName,
+      corpus,
       config,
-      vocab: warm ? serving.vocab : vocab,
-      initModel: warm ? serving.model : undefined,
-      signal,
-      onStep: ({ learningRate: _lr, ...p }) =>
-        onProgress?.({ phase: 'training', ...p, etaSec: Math.max(0, Math.min(p.etaSec, budgetSec - p.elapsedSec)), valLoss }),
-      onEpoch: (m) => {
-        valLoss = m.valLoss;
+      outDir: job.candidateDir,
+      provenance: { backend: backend.name, command: job.command, warmStartFrom: warm ? serving.version : undefined },
+      loop: {
+        vocab: warm ? serving.vocab : vocab,
+        initModel: warm ? serving.model : undefined,
+        signal,
+        onStep: ({ learningRate: _lr, ...p }) =>
+          onProgress?.({ phase: 'training', ...p, etaSec: Math.max(0, Math.min(p.etaSec, budgetSec - p.elapsedSec)), valLoss }),
+        onEpoch: (m) => {
+          valLoss = m.valLoss;
+        },
       },
+      decide: (result) => gate(result.valLoss, oldValLoss, job.tolerance, servingNote),
+      onPublishing: () => onProgress?.({ phase: 'publishing' }),
     });
-    model = result.model;
-    const trained = { ...started, newValLoss: Number.isFinite(result.valLoss) ? result.valLoss : undefined, epochs: result.metrics.length, stopReason: result.stopReason };
-    if (result.stopReason === 'cancelled') return { ...trained, outcome: 'cancelled', reason: 'cancelled during training' };
-
-    const decision = gate(result.valLoss, oldValLoss, job.tolerance, servingNote);
-    if (!Number.isFinite(result.valLoss)) return { ...trained, outcome: 'rejected', reason: decision.reason };
-    await rm(job.candidateDir, { recursive: true, force: true });
-    await saveTrained(result, job.candidateDir);
-    if (!decision.publish) return { ...trained, outcome: 'rejected', reason: decision.reason };
-    onProgress?.({ phase: 'publishing' });
-    const meta = publishMetadata({ result, config, corpus, backend: backend.name, command: job.command, warmStartFrom: warm ? serving.version : undefined });
-    const ref = await registry.publish(job.modelName, job.candidateDir, meta);
+    const { trained } = run;
+    const result = {
+      ...started,
+      newValLoss: Number.isFinite(trained.valLoss) ? trained.valLoss : undefined,
+      epochs: trained.metrics.length,
+      stopReason: trained.stopReason,
+      outcome: run.outcome,
+      reason: run.reason,
+    };
+    if (!run.version) return result;
     const pruned = await registry.prune(job.modelName, job.keepVersions);
-    return { ...trained, outcome: 'published', reason: decision.reason, version: ref.version, pruned };
+    return { ...result, version: run.version.version, pruned };
   } finally {
     model?.dispose();
   }

@@ -1,6 +1,6 @@
 // What a retrain leaves behind in runs/<model>/: one JSON line per run in
 // retrain-history.jsonl (the audit trail), and retrain-state.json with the last
-// outcome and the time of the last successful run (what the scheduler's
+// outcome and the time of the last completed run (what the scheduler's
 // catch-up compares with), replaced atomically so a crash never leaves half.
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -31,13 +31,13 @@ export type RunOutcome = RunInfo &
   };
 
 export interface RetrainState {
-  /** When the last run that reached the gate (published or rejected) finished. */
-  lastSuccessAt?: string;
+  /** When the last completed run (published or rejected) finished. */
+  lastCompletedAt?: string;
   last?: RunOutcome;
 }
 
-/** A run counts as done for the schedule once the gate decided, whatever it decided. */
-export const isSuccess = (o: RunOutcome) => o.outcome === 'published' || o.outcome === 'rejected';
+/** Completed: the gate decided, whatever it decided; the schedule counts the run as done. */
+export const isCompleted = (o: RunOutcome) => o.outcome === 'published' || o.outcome === 'rejected';
 
 export class RunRecords {
   readonly historyFile: string;
@@ -57,7 +57,9 @@ export class RunRecords {
       throw err;
     }
     try {
-      return JSON.parse(text) as RetrainState;
+      // `lastSuccessAt` is the same time, as state files written before the rename name it.
+      const { lastSuccessAt, ...state } = JSON.parse(text) as RetrainState & { lastSuccessAt?: string };
+      return { ...state, lastCompletedAt: state.lastCompletedAt ?? lastSuccessAt };
     } catch {
       log.warn({ file: this.stateFile }, 'retrain state file is unreadable; treating it as empty');
       return {};
@@ -68,7 +70,7 @@ export class RunRecords {
     await mkdir(this.dir, { recursive: true });
     await appendFile(this.historyFile, JSON.stringify(outcome) + '\n');
     const before = await this.state();
-    const state: RetrainState = { lastSuccessAt: isSuccess(outcome) ? outcome.finishedAt : before.lastSuccessAt, last: outcome };
+    const state: RetrainState = { lastCompletedAt: isCompleted(outcome) ? outcome.finishedAt : before.lastCompletedAt, last: outcome };
     // Temp file, fsync, rename: a reader sees the old state or the new one.
     await writeFileAtomic(this.stateFile, JSON.stringify(state, null, 2) + '\n');
   }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import { RetrainController, type RetrainOptions } from '../../src/training/controller.js';
 import type { RetrainJob } from '../../src/training/retrain.js';
-import type { TrainConfig } from '../../src/training/train.js';
+import type { TrainConfig } from '../../src/training/settings.js';
 
 const CORPUS = fileURLToPath(new URL('../../data/shakespeare/tinyshakespeare.txt', import.meta.url));
 
@@ -23,7 +23,7 @@ export interface Layout {
   /** A job for retrain() with tiny settings; `train` entries are added to TINY. */
   job(over?: Partial<Omit<RetrainJob, 'train'>> & { train?: Partial<TrainConfig> }): RetrainJob;
   /** A controller over this layout with tiny training settings. */
-  controller(service: { loadServable(): Promise<unknown> }, over?: Partial<RetrainOptions>): RetrainController;
+  controller(onPublished: () => Promise<unknown>, over?: Partial<RetrainOptions>): RetrainController;
   remove(): Promise<void>;
 }
 
@@ -52,13 +52,13 @@ export async function makeLayout(chars = 8000, name = 'bard'): Promise<Layout> {
       ...over,
       train: { ...TINY, ...over.train },
     }),
-    controller: (service, over = {}) =>
+    controller: (onPublished, over = {}) =>
       new RetrainController({
         registry,
         modelName: name,
         corpusDir,
         runDir,
-        service,
+        onPublished,
         options: { maxMinutes: 5, tolerance: 0, keepVersions: 5, train: TINY, ...over },
       }),
     remove: () => rm(root, { recursive: true, force: true }),

@@ -1,5 +1,5 @@
 // Trains and publishes a real but tiny char-LSTM (seconds on a CPU) so tests
-// run the real generation service. Saved and described as `npm run train` does.
+// run the real generation service, through the pipeline `npm run train` uses.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { initBackend } from '../../src/ml/backend.js';
 import { readCorpus, sha256 } from '../../src/ml/corpus.js';
 import { ModelRegistry, type VersionRef } from '../../src/registry/registry.js';
-import { publishMetadata, saveTrained } from '../../src/training/publish.js';
-import { DEFAULT_TRAIN_CONFIG, train, type TrainConfig } from '../../src/training/train.js';
+import { trainAndPublish } from '../../src/training/pipeline.js';
+import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../../src/training/settings.js';
 
 const CORPUS_DIR = fileURLToPath(new URL('../../data/shakespeare/', import.meta.url));
 
@@ -41,16 +41,20 @@ export async function publishTinyModel(root: string, opts: TinyModelOptions = {}
     evalStreams: 8,
   };
   const backend = await initBackend();
-  const result = await train({ text, config });
-  const dir = await mkdtemp(path.join(tmpdir(), 'tiny-model-'));
+  const outDir = await mkdtemp(path.join(tmpdir(), 'tiny-model-'));
   try {
-    await saveTrained(result, dir);
-    result.model.dispose();
-    const corpus = { text, sha256: sha256(text), files: ['tinyshakespeare.txt'] };
-    const meta = publishMetadata({ result, config, corpus, backend: backend.name, command: 'test/helpers/tiny-model.ts' });
-    return await new ModelRegistry(root).publish(opts.name ?? 'shakespeare', dir, meta);
+    const run = await trainAndPublish({
+      registry: new ModelRegistry(root),
+      name: opts.name ?? 'shakespeare',
+      corpus: { text, sha256: sha256(text), files: ['tinyshakespeare.txt'] },
+      config,
+      outDir,
+      provenance: { backend: backend.name, command: 'test/helpers/tiny-model.ts' },
+    });
+    if (!run.version) throw new Error(`the tiny model was not published: ${run.reason}`);
+    return run.version;
   } finally {
     // The registry keeps its own copy.
-    await rm(dir, { recursive: true, force: true });
+    await rm(outDir, { recursive: true, force: true });
   }
 }

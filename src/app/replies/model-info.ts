@@ -1,9 +1,10 @@
 // How model versions are shown: the /model info embed and the admin's list of
 // versions. Plain data in, Discord payload pieces out.
 import type { APIEmbed } from 'discord.js';
-import type { ModelMetadata } from '../registry/registry.js';
-import type { LossPoint } from './chart.js';
-import { cutText, MESSAGE_LIMIT } from './format.js';
+import type { ModelMetadata } from '../../registry/registry.js';
+import type { VersionRow } from '../services.js';
+import type { LossPoint } from './loss-chart.js';
+import { cutText, MESSAGE_LIMIT } from './limits.js';
 
 const utc = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
 const duration = (s: number) => (s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
@@ -33,8 +34,6 @@ export function modelInfoEmbed(m: ModelMetadata, servingBackend: string, chartFi
     ...(chartFile ? { image: { url: `attachment://${chartFile}` } } : {}),
   };
 }
-
-export type VersionRow = { version: string; metadata: ModelMetadata } | { version: string; problem: string };
 
 /** One line per version, newest first, marking the current and the serving one; fits one message. */
 export function versionsText(name: string, rows: readonly VersionRow[], current: string | undefined, serving: string | undefined): string {

@@ -1,7 +1,8 @@
-// Retrains in words, for Discord and the logs: a progress line with a text
-// bar, and the outcome with old vs new validation loss.
-import type { ActiveRunStatus } from './controller.js';
-import type { RunOutcome } from './run-records.js';
+// Retrains in words: a progress line with a text bar, and the outcome with old
+// vs new validation loss. `mention` is the adapter's way to name a user
+// (Invocation.mention), so no chat syntax lives here.
+import type { ActiveRunStatus } from '../../training/controller.js';
+import type { RunOutcome } from '../../training/run-records.js';
 
 const BAR_WIDTH = 20;
 
@@ -18,11 +19,13 @@ export function progressBar(fraction: number, width = BAR_WIDTH): string {
   return `[${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${Math.floor(Math.min(1, Math.max(0, fraction)) * 100)}%`;
 }
 
-const who = (r: { trigger: string; userId?: string }) => (r.userId ? `${r.trigger}, by <@${r.userId}>` : r.trigger);
+export type Mention = (userId: string) => string;
+
+const who = (r: { trigger: string; userId?: string }, mention: Mention) => (r.userId ? `${r.trigger}, by ${mention(r.userId)}` : r.trigger);
 
 /** What a running retrain is doing, in two lines. */
-export function progressText(modelName: string, run: ActiveRunStatus): string {
-  const head = `Retraining ${modelName} (run ${run.id}, ${who(run)}, budget ${formatDuration(run.maxMinutes * 60)})`;
+export function progressText(modelName: string, run: ActiveRunStatus, mention: Mention): string {
+  const head = `Retraining ${modelName} (run ${run.id}, ${who(run, mention)}, budget ${formatDuration(run.maxMinutes * 60)})`;
   const p = run.progress;
   switch (p.phase) {
     case 'starting':
@@ -49,7 +52,7 @@ export function progressText(modelName: string, run: ActiveRunStatus): string {
 const loss = (n: number | undefined) => (n === undefined ? 'n/a' : n.toFixed(4));
 
 /** How a retrain ended, with old vs new validation loss. */
-export function outcomeText(modelName: string, o: RunOutcome): string {
+export function outcomeText(modelName: string, o: RunOutcome, mention: Mention): string {
   const losses = o.newValLoss !== undefined || o.oldValLoss !== undefined ? `; validation loss ${loss(o.oldValLoss)} (${o.servingVersion ?? 'none'}) → ${loss(o.newValLoss)} (candidate)` : '';
   const head = {
     published: `Retrain ${o.id} published ${modelName} ${o.version}, now serving`,
@@ -58,5 +61,5 @@ export function outcomeText(modelName: string, o: RunOutcome): string {
     cancelled: `Retrain ${o.id} was cancelled; nothing was published`,
   }[o.outcome];
   const start = o.startReason ? ` Training: ${o.startReason}, ${o.epochs} epochs.` : '';
-  return `${head}: ${o.reason}${losses}.${start} (${who(o)}, took ${formatDuration(o.seconds)})`;
+  return `${head}: ${o.reason}${losses}.${start} (${who(o, mention)}, took ${formatDuration(o.seconds)})`;
 }

@@ -1,6 +1,8 @@
 // The contract between command modules (commands/*.ts) and whatever runs them:
 // a Discord interaction or a line typed in console mode. Handlers see only this
-// narrow Invocation, so the same code answers in both places.
+// narrow Invocation and the Services facades, so the same code answers in both
+// places; policies (admin, cooldown, guild only) are declared here and
+// enforced by the dispatcher, never inside a handler.
 import {
   ApplicationIntegrationType,
   InteractionContextType,
@@ -8,11 +10,7 @@ import {
   type APIEmbed,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import type { Config } from '../config.js';
-import type { ModelRegistry, VersionRef } from '../registry/registry.js';
-import type { Generator } from '../serving/types.js';
-import type { Retrainer } from '../training/controller.js';
-import type { Cooldowns } from './cooldowns.js';
+import type { Services } from './services.js';
 
 export interface ReplyFile {
   name: string;
@@ -40,7 +38,11 @@ export interface Invocation {
   readonly user: { id: string; name: string };
   /** Members with Manage Server, users in ADMIN_USER_IDS, and the console operator. */
   readonly isAdmin: boolean;
+  /** Where it was invoked: a server, a DM or private channel, or the console. */
+  readonly context: 'guild' | 'private' | 'console';
   readonly options: OptionReader;
+  /** How this adapter names a user in text (a mention that never pings on Discord). */
+  mention(userId: string): string;
   /** Acknowledges now ("thinking…"); the answer follows with edit(). */
   defer(opts?: { ephemeral?: boolean }): Promise<void>;
   /** Answers at once, without defer(). */
@@ -48,37 +50,41 @@ export interface Invocation {
   /** Replaces the deferred or first answer. */
   edit(reply: Reply): Promise<void>;
   followUp(reply: Reply & { ephemeral?: boolean }): Promise<void>;
+  /**
+   * Tells this user something after the interaction can no longer be answered
+   * (Discord: its token lasts 15 minutes): a direct message, or a post in the
+   * channel it came from when DMs are closed.
+   */
+  tellLater(reply: Reply): Promise<void>;
   /** A short error only this user sees, whatever was sent before. */
   fail(message: string): Promise<void>;
 }
 
-/** The generator plus the serving controls commands need (GenerationService has them). */
-export interface ServingGenerator extends Generator {
-  /** Swaps to the registry's current version and returns it. */
-  loadServable(): Promise<VersionRef>;
-  /** The tfjs backend the workers run on. */
-  readonly backend: string;
+/** What a command or subcommand requires; checked by the dispatcher before it runs. */
+export interface Policy {
+  /** Only admins (see Invocation.isAdmin). */
+  admin?: boolean;
+  /** Only in a server (or the console), never in DMs. */
+  guildOnly?: boolean;
+  /** The per-user cooldown (COOLDOWN_SECONDS) applies; a run that fails does not count. */
+  cooldown?: boolean;
 }
 
-/**
- * What handlers may use. New capabilities (e.g. a retraining controller for
- * /retrain) are added as fields here and filled in by startServices().
- */
-export interface Services {
-  generator: ServingGenerator;
-  registry: ModelRegistry;
-  modelName: string;
-  config: Config;
-  cooldowns: Cooldowns;
-  /** Starts, follows and cancels retraining (/retrain). */
-  retrain: Retrainer;
+export type Handler = (invocation: Invocation, services: Services) => Promise<void>;
+
+export interface Subcommand {
+  policy?: Policy;
+  run: Handler;
 }
 
-/** A slash command module: export `data` (a SlashCommandBuilder) and `execute`. */
-export interface Command {
+interface CommandBase {
   data: { name: string; toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody };
-  execute(invocation: Invocation, services: Services): Promise<void>;
+  /** Applies to every subcommand too. */
+  policy?: Policy;
 }
+
+/** A slash command module: `data` (a SlashCommandBuilder), an optional `policy`, and `execute` or `subcommands`. */
+export type Command = CommandBase & ({ execute: Handler; subcommands?: never } | { subcommands: Readonly<Record<string, Subcommand>>; execute?: never });
 
 /**
  * A SlashCommandBuilder for a guild command. Installation and contexts are set

@@ -1,5 +1,5 @@
-// Finds the slash command modules in commands/ (one file per command, each
-// exporting `data` and `execute`, as in the discord.js guide).
+// Finds the slash command modules in commands/ (one file per command, as in
+// the discord.js guide: `data`, an optional `policy`, and `execute` or `subcommands`).
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -8,7 +8,8 @@ import type { Command } from './command.js';
 const COMMANDS_DIR = fileURLToPath(new URL('../../commands/', import.meta.url));
 
 function isCommand(mod: Partial<Command>): mod is Command {
-  return typeof mod.data?.name === 'string' && typeof mod.data.toJSON === 'function' && typeof mod.execute === 'function';
+  const runs = typeof mod.execute === 'function' ? mod.subcommands === undefined : typeof mod.subcommands === 'object' && mod.subcommands !== null;
+  return typeof mod.data?.name === 'string' && typeof mod.data.toJSON === 'function' && runs;
 }
 
 /** Imports every command module, keyed by command name; throws on a malformed or duplicate one. */
@@ -17,9 +18,10 @@ export async function loadCommands(): Promise<Map<string, Command>> {
   const commands = new Map<string, Command>();
   for (const file of files) {
     const mod = (await import(pathToFileURL(path.join(COMMANDS_DIR, file)).href)) as Partial<Command>;
-    if (!isCommand(mod)) throw new Error(`commands/${file} must export \`data\` (a SlashCommandBuilder) and \`execute\``);
+    if (!isCommand(mod)) throw new Error(`commands/${file} must export \`data\` (a SlashCommandBuilder) and either \`execute\` or \`subcommands\``);
     if (commands.has(mod.data.name)) throw new Error(`commands/${file}: a command named /${mod.data.name} is already defined`);
-    commands.set(mod.data.name, { data: mod.data, execute: mod.execute });
+    const { data, policy, execute, subcommands } = mod;
+    commands.set(data.name, (execute ? { data, policy, execute } : { data, policy, subcommands }) as Command);
   }
   return commands;
 }

@@ -42,6 +42,12 @@ export interface FakeChannel {
   guildId: string;
 }
 
+/** A DM channel between the bot and one user (Discord keeps one per recipient). */
+export interface FakeDmChannel {
+  id: string;
+  recipientId: string;
+}
+
 export interface FakeGuild {
   id: string;
   name: string;
@@ -81,6 +87,7 @@ export class World {
   readonly botUser: APIUser;
   readonly guilds = new Map<string, FakeGuild>();
   readonly channels = new Map<string, FakeChannel>();
+  readonly dmChannels = new Map<string, FakeDmChannel>();
   readonly defaultGuild: FakeGuild;
 
   constructor(options: WorldOptions) {
@@ -108,6 +115,18 @@ export class World {
 
   get defaultChannel(): FakeChannel {
     return this.defaultGuild.channels[0] as FakeChannel;
+  }
+
+  /** The DM channel with `userId`, opened on first use, the same one afterwards. */
+  dmChannel(userId: string): FakeDmChannel {
+    for (const dm of this.dmChannels.values()) if (dm.recipientId === userId) return dm;
+    const dm = { id: this.ids.next(), recipientId: userId };
+    this.dmChannels.set(dm.id, dm);
+    return dm;
+  }
+
+  dmChannelObject(dm: FakeDmChannel): JsonObject {
+    return { id: dm.id, type: 1, last_message_id: null, flags: 0, recipients: [makeUser(dm.recipientId, `user-${dm.recipientId}`)] };
   }
 
   channelObject(channel: FakeChannel, position = 0): JsonObject {

@@ -10,55 +10,15 @@ import { makeRng } from '../ml/rng.js';
 import { splitCorpus } from '../ml/corpus.js';
 import { Vocabulary } from '../ml/vocab.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { TrainMeter, type StepReading } from './meter.js';
+import type { TrainConfig } from './settings.js';
 
-export interface TrainConfig {
-  layers: number;
-  units: number;
-  dropout: number;
-  seqLen: number;
-  batchSize: number;
-  epochs: number;
-  /** Stop after this many minutes (the epoch in progress is evaluated and kept). */
-  maxMinutes?: number;
-  learningRate: number;
-  minLearningRate: number;
-  warmupSteps: number;
-  clipNorm: number;
-  /** Stop when validation loss has not improved for this many epochs. */
-  patience: number;
-  seed: number;
-  valFraction: number;
-  /** Parallel streams used to evaluate the validation split. */
-  evalStreams: number;
-}
-
-export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  layers: 1,
-  units: 256,
-  dropout: 0,
-  seqLen: 64,
-  batchSize: 64,
-  epochs: 10,
-  learningRate: 3e-3,
-  minLearningRate: 3e-4,
-  warmupSteps: 50,
-  clipNorm: 5,
-  patience: 3,
-  seed: 42,
-  valFraction: 0.1,
-  evalStreams: 64,
-};
-
-export interface StepProgress {
+export interface StepProgress extends StepReading {
   epoch: number;
   epochs: number;
   step: number;
   stepsPerEpoch: number;
-  loss: number;
   learningRate: number;
-  charsPerSec: number;
-  elapsedSec: number;
-  etaSec: number;
 }
 
 export interface EpochMetrics {
@@ -131,6 +91,18 @@ function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number): tf.NamedT
   });
 }
 
+/** One optimisation step on one batch; resolves with its loss. */
+async function step(model: tf.LayersModel, variables: tf.Variable[], optimizer: tf.Optimizer, batch: { x: tf.Tensor3D; y: tf.Tensor2D }, clipNorm: number): Promise<number> {
+  const loss = tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => lossFromLogits(model.apply(batch.x, { training: true }) as tf.Tensor, batch.y), variables);
+    optimizer.applyGradients(clipByGlobalNorm(grads, clipNorm));
+    return value;
+  });
+  const l = (await loss.data())[0];
+  tf.dispose([batch.x, batch.y, loss]);
+  return l;
+}
+
 export async function train(input: TrainInput): Promise<TrainResult> {
   const c = input.config;
   const vocab = input.vocab ?? Vocabulary.fromText(input.text);
@@ -160,17 +132,15 @@ export async function train(input: TrainInput): Promise<TrainResult> {
 
   let best = metrics.reduce((b, m) => (m.valLoss < b.valLoss ? m : b), { epoch: -1, valLoss: Infinity } as Pick<EpochMetrics, 'epoch' | 'valLoss'>);
   let bestWeights: tf.Tensor[] | undefined = best.epoch >= 0 ? model.getWeights().map((w) => w.clone()) : undefined;
-  const t0 = performance.now();
+  const meter = new TrainMeter(c.batchSize * c.seqLen, totalSteps - startEpoch * stepsPerEpoch);
+  const outOfTime = () => c.maxMinutes !== undefined && meter.elapsedSec() > c.maxMinutes * 60;
   let stopReason: StopReason = 'epochs';
-  const elapsed = () => (performance.now() - t0) / 1000;
-  const outOfTime = () => c.maxMinutes !== undefined && elapsed() > c.maxMinutes * 60;
 
   for (let epoch = startEpoch; epoch < c.epochs; epoch++) {
     const rng = makeRng(c.seed * 1_000_003 + epoch);
-    const epochStart = performance.now();
+    meter.startEpoch();
     let lossSum = 0;
     let steps = 0;
-    let smoothed = NaN;
     for (let s = 0; s < stepsPerEpoch; s++) {
       if (input.signal?.aborted) {
         stopReason = 'cancelled';
@@ -180,48 +150,23 @@ export async function train(input: TrainInput): Promise<TrainResult> {
         stopReason = 'time';
         break;
       }
-      const globalStep = epoch * stepsPerEpoch + s;
-      const lr = learningRateAt(globalStep, totalSteps, c);
+      const lr = learningRateAt(epoch * stepsPerEpoch + s, totalSteps, c);
       // Adam reads its learningRate field at every update; tfjs offers no setter.
       (optimizer as unknown as { learningRate: number }).learningRate = lr;
-      const { x, y } = makeBatch(trainIds, c, vocab.size, rng);
-      const loss = tf.tidy(() => {
-        const { value, grads } = tf.variableGrads(
-          () => lossFromLogits(model.apply(x, { training: true }) as tf.Tensor, y),
-          variables,
-        );
-        optimizer.applyGradients(clipByGlobalNorm(grads, c.clipNorm));
-        return value;
-      });
-      const l = (await loss.data())[0];
-      tf.dispose([x, y, loss]);
+      const loss = await step(model, variables, optimizer, makeBatch(trainIds, c, vocab.size, rng), c.clipNorm);
       // A turn of the event loop per step: on wasm/cpu data() resolves without
       // one, and signals, IPC (cancel, parent gone) and timers wait for it.
       await new Promise((resolve) => setImmediate(resolve));
-      if (!Number.isFinite(l)) throw new Error(`training diverged at epoch ${epoch + 1}, step ${s + 1} (loss ${l})`);
-      lossSum += l;
+      if (!Number.isFinite(loss)) throw new Error(`training diverged at epoch ${epoch + 1}, step ${s + 1} (loss ${loss})`);
+      lossSum += loss;
       steps++;
-      smoothed = Number.isNaN(smoothed) ? l : 0.95 * smoothed + 0.05 * l;
-      const secs = (performance.now() - epochStart) / 1000;
-      const doneSteps = globalStep + 1 - startEpoch * stepsPerEpoch;
-      const stepSec = elapsed() / doneSteps;
-      input.onStep?.({
-        epoch: epoch + 1,
-        epochs: c.epochs,
-        step: s + 1,
-        stepsPerEpoch,
-        loss: smoothed,
-        learningRate: lr,
-        charsPerSec: (steps * c.batchSize * c.seqLen) / secs,
-        elapsedSec: elapsed(),
-        etaSec: stepSec * (totalSteps - globalStep - 1),
-      });
+      input.onStep?.({ epoch: epoch + 1, epochs: c.epochs, step: s + 1, stepsPerEpoch, learningRate: lr, ...meter.step(loss) });
     }
     if (steps === 0) break;
+
     const decoder = new CharDecoder(model);
     const val = evaluateLoss(decoder, valIds, c.evalStreams);
     decoder.dispose();
-    const seconds = (performance.now() - epochStart) / 1000;
     const m: EpochMetrics = {
       epoch: epoch + 1,
       steps,
@@ -229,8 +174,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
       valLoss: val.nats,
       valBitsPerChar: val.bitsPerChar,
       learningRate: learningRateAt((epoch + 1) * stepsPerEpoch - 1, totalSteps, c),
-      seconds,
-      charsPerSec: (steps * c.batchSize * c.seqLen) / seconds,
+      ...meter.endEpoch(),
     };
     metrics.push(m);
     input.onEpoch?.(m);
@@ -253,5 +197,5 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     model.setWeights(bestWeights);
     tf.dispose(bestWeights);
   }
-  return { model, vocab, metrics, bestEpoch: best.epoch, valLoss: best.valLoss, stopReason, seconds: elapsed() };
+  return { model, vocab, metrics, bestEpoch: best.epoch, valLoss: best.valLoss, stopReason, seconds: meter.elapsedSec() };
 }

@@ -3,25 +3,14 @@
 // are broken so the text cannot close the block. A reply that would pass
 // Discord's 2,000-character limit shows the beginning and attaches the whole
 // text as a .txt file, so nothing is lost.
-import type { Reply } from './command.js';
-
-export const MESSAGE_LIMIT = 2000;
+import type { Reply } from '../command.js';
+import { cutText, MESSAGE_LIMIT } from './limits.js';
 const FENCE = '```';
 const ZERO_WIDTH_SPACE = '\u200b';
 
 /** Puts a zero-width space after every backtick that precedes another one. */
 function breakFences(text: string): string {
   return text.replace(/`(?=`)/g, '`' + ZERO_WIDTH_SPACE);
-}
-
-/** At most `max` UTF-16 units of `text`, cut at a line or word end when one is near, never inside a surrogate pair. */
-export function cutText(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max;
-  if (/[\uD800-\uDBFF]/.test(text[end - 1] ?? '')) end--;
-  const window = text.slice(0, end);
-  const nearBreak = Math.max(window.lastIndexOf('\n'), window.lastIndexOf(' '));
-  return nearBreak >= end - 200 && nearBreak > 0 ? window.slice(0, nearBreak) : window;
 }
 
 /**

@@ -232,10 +232,25 @@ function buildRoutes(ctx: RestContext): Route[] {
       },
     },
     {
+      // Opens (or returns) the DM channel with a user: discord.js's user.send() does this first.
+      method: 'POST',
+      pattern: '/users/@me/channels',
+      auth: true,
+      handle: (c) => {
+        const recipient = json(c).recipient_id;
+        if (typeof recipient !== 'string' || !/^\d{1,20}$/.test(recipient)) {
+          throw Errors.invalidFormBody(['recipient_id'], 'NUMBER_TYPE_COERCE', `Value "${String(recipient)}" is not snowflake.`);
+        }
+        return { body: world.dmChannelObject(world.dmChannel(recipient)) };
+      },
+    },
+    {
       method: 'GET',
       pattern: '/channels/:channel',
       auth: true,
       handle: (c) => {
+        const dm = world.dmChannels.get(c.params.channel ?? '');
+        if (dm) return { body: world.dmChannelObject(dm) };
         const channel = world.channels.get(c.params.channel ?? '');
         if (!channel) throw Errors.unknownChannel();
         return { body: world.channelObject(channel) };
@@ -246,7 +261,8 @@ function buildRoutes(ctx: RestContext): Route[] {
       pattern: '/channels/:channel/messages',
       auth: true,
       handle: (c) => {
-        const channel = world.channels.get(c.params.channel ?? '');
+        const id = c.params.channel ?? '';
+        const channel = world.channels.get(id) ?? (world.dmChannels.has(id) ? { id, guildId: undefined } : undefined);
         if (!channel) throw Errors.unknownChannel();
         const body = json(c);
         const message = ctx.messages.create(body, c.body.files, { channelId: channel.id, guildId: channel.guildId, type: MessageType.Default });

@@ -11,7 +11,7 @@ import { retrain, type RunProgress } from './retrain.js';
 const PROGRESS_INTERVAL_MS = 1000;
 
 if (!process.send) {
-  console.error('src/training/trainer.ts is started by RetrainController over IPC, not by hand');
+  console.error('src/training/trainer-process.ts is started by RetrainController over IPC, not by hand');
   process.exit(2);
 }
 

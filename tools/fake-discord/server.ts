@@ -103,6 +103,8 @@ export interface FakeDiscord {
 
   // --- messages, files, raw requests ---
   readonly messages: readonly ChannelMessageRecord[];
+  /** The DM channel the bot opened with `userId` (POST /users/@me/channels), if it did. */
+  dmChannelId(userId: string): string | undefined;
   waitForMessage(predicate?: (record: ChannelMessageRecord) => boolean, timeoutMs?: number): Promise<ChannelMessageRecord>;
   /** Every file uploaded in any multipart request (callbacks, edits, follow-ups, channel messages). */
   readonly attachments: readonly ReceivedFile[];
@@ -291,6 +293,10 @@ class FakeDiscordServer implements FakeDiscord {
 
   get messages() {
     return this.#channelMessages.items;
+  }
+
+  dmChannelId(userId: string): string | undefined {
+    return [...this.#world.dmChannels.values()].find((dm) => dm.recipientId === userId)?.id;
   }
 
   waitForMessage(predicate: (record: ChannelMessageRecord) => boolean = () => true, timeoutMs = this.#waitMs): Promise<ChannelMessageRecord> {

@@ -1,0 +1,44 @@
+// What command handlers may use: small facades, not the parts behind them.
+// Handlers never see the registry, the worker pool or the config.
+import type { GenerationRequest } from '../ml/generate.js';
+import type { ModelMetadata } from '../registry/registry.js';
+import type { GenerateResult, ServingModel } from '../serving/types.js';
+import type { Retrainer } from '../training/controller.js';
+
+/** Writing text (the serving manager). */
+export interface Generation {
+  /** Throws the reason a request would be refused (no model, bad input), before anything is acknowledged. */
+  validate(params: GenerationRequest): void;
+  generate(params: GenerationRequest): Promise<GenerateResult>;
+  /** The version new requests go to; undefined until one is loaded. */
+  serving(): ServingModel | undefined;
+  /** The tfjs backend the workers run on. */
+  readonly backend: string;
+}
+
+export type VersionRow = { version: string; metadata: ModelMetadata } | { version: string; problem: string };
+
+export interface ModelInfo {
+  model: ServingModel;
+  backend: string;
+  /** PNG chart of the served version's loss per epoch; undefined when it has no per-epoch metrics. */
+  chart?: Buffer;
+}
+
+/** The model versions (/model). */
+export interface Models {
+  readonly name: string;
+  /** The served version; undefined when none is. */
+  info(): Promise<ModelInfo | undefined>;
+  /** Every version, oldest first, with what is wrong with the damaged ones. */
+  versions(): Promise<{ rows: VersionRow[]; current?: string; serving?: string }>;
+  /** Serves `version` now; throws a UserError (nothing changed) when it cannot. */
+  rollback(version: string, by: string): Promise<{ from?: string; to: string }>;
+}
+
+export interface Services {
+  generator: Generation;
+  models: Models;
+  /** Starts, follows and cancels retraining (/retrain). */
+  retrain: Retrainer;
+}
