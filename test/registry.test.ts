@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { watch, type FSWatcher } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -73,18 +74,26 @@ describe('model registry', () => {
   it('SIGKILL at any moment of a publish never exposes a half-written version', async () => {
     const r = await tempRegistry();
     await publishBytes(r, 'm', 10);
+    const modelDir = path.join(r.root, 'm');
     let killedMidPublish = 0;
-    // Kill at staggered moments until two kills landed mid-publish (bounded).
-    for (let attempt = 0; attempt < 16 && killedMidPublish < 2; attempt++) {
-      const delayMs = (attempt * 20) % 160;
-      const before = (await r.versions('m')).length;
+    // Event-driven, not tuned to an idle machine: each kill is aimed at a publish
+    // in progress (a staging folder has appeared), at staggered delays after it
+    // appeared, so kills land in the copy, the checksums, the fsyncs or the renames.
+    for (let attempt = 0; attempt < 8 && killedMidPublish < 2; attempt++) {
       const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/publish-loop.ts', r.root], { stdio: 'ignore' });
-      // Wait (bounded) until the child is publishing, then kill it a little later.
-      for (let i = 0; i < 300 && (await r.versions('m')).length === before; i++) await new Promise((res) => setTimeout(res, 20));
-      await new Promise((res) => setTimeout(res, delayMs));
-      child.kill('SIGKILL');
-      await new Promise((res) => child.once('exit', res));
-      if ((await readdir(path.join(r.root, 'm'))).some((e) => e.startsWith('.staging'))) killedMidPublish++;
+      // Watching from the same tick as the spawn: the child takes far longer to start publishing.
+      const prefix = `.staging-${child.pid}-`;
+      const staging = stagingAppears(modelDir, prefix);
+      const exited = new Promise((res) => child.once('exit', res));
+      try {
+        await staging.appeared;
+        await new Promise((res) => setTimeout(res, (attempt % 4) * 5));
+      } finally {
+        staging.close();
+        child.kill('SIGKILL');
+        await exited;
+      }
+      if ((await readdir(modelDir)).some((e) => e.startsWith(prefix))) killedMidPublish++;
       // Every visible version verifies, and current points at one of them.
       for (const v of await r.versions('m')) await r.verify('m', v);
       expect(await r.versions('m')).toContain((await r.current('m')).version);
@@ -92,6 +101,25 @@ describe('model registry', () => {
     expect(killedMidPublish).toBeGreaterThan(0);
     // The dead publishers' staging folders are cleaned by the next publish.
     await publishBytes(r, 'm', 10);
-    expect((await readdir(path.join(r.root, 'm'))).filter((e) => e.startsWith('.staging'))).toEqual([]);
-  }, 60_000);
+    expect((await readdir(modelDir)).filter((e) => e.startsWith('.staging'))).toEqual([]);
+  }, 300_000);
 });
+
+/** Resolves when a staging folder named `prefix`… appears in `dir` (fs.watch; the bound is only a backstop for a child that never starts). */
+function stagingAppears(dir: string, prefix: string, ms = 120_000): { appeared: Promise<void>; close(): void } {
+  let watcher: FSWatcher | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const appeared = new Promise<void>((resolve, reject) => {
+    watcher = watch(dir, (_event, file) => {
+      if (file?.startsWith(prefix)) resolve();
+    });
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for a publish to start in ${dir}`)), ms);
+  });
+  return {
+    appeared,
+    close: () => {
+      watcher?.close();
+      clearTimeout(timer);
+    },
+  };
+}
