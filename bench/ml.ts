@@ -9,6 +9,9 @@ import { makeRng } from '../src/ml/rng.js';
 import { sample } from '../src/ml/sampling.js';
 import { loadFromRegistry, type LoadedModel } from '../src/registry/loader.js';
 import { ModelRegistry } from '../src/registry/registry.js';
+import { workersFor } from '../src/training/loop.js';
+import { Replicas } from '../src/training/parallel/coordinator.js';
+import { DEFAULT_TRAIN_CONFIG } from '../src/training/settings.js';
 
 export interface Row {
   what: string;
@@ -54,6 +57,28 @@ function trainCharsPerSec(arch: LoadedModel['metadata']['architecture'], steps: 
   return cps;
 }
 
+/** The training loop's step (clipped Adam) shared by `workers` replica threads, on one fixed batch. */
+async function parallelTrainCharsPerSec(arch: LoadedModel['metadata']['architecture'], workers: number, steps: number): Promise<number> {
+  const model = buildModel(arch, 1);
+  const optimizer = tf.train.adam(1e-3);
+  const replicas = await Replicas.start(workers, model, optimizer);
+  try {
+    const [b, t] = [64, 64];
+    const rng = makeRng(3);
+    const ids = () => Int32Array.from({ length: b * t }, () => Math.floor(rng() * arch.vocabSize));
+    const batch = { xs: ids(), ys: ids(), rows: b, seqLen: t };
+    // Each replica is a fresh isolate: its JIT needs a few steps before the times settle.
+    for (let i = 0; i < 3; i++) await replicas.step(batch, 1e-3, 5);
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) await replicas.step(batch, 1e-3, 5);
+    return (steps * b * t) / seconds(t0);
+  } finally {
+    await replicas.terminate();
+    model.dispose();
+    optimizer.dispose();
+  }
+}
+
 export async function benchMl(modelsDir: string, name: string): Promise<Row[]> {
   const backend = await initBackend();
   const { ref, ...m } = await loadFromRegistry(new ModelRegistry(modelsDir), name);
@@ -91,6 +116,8 @@ export async function benchMl(modelsDir: string, name: string): Promise<Row[]> {
 
   if (backend.name === 'wasm') {
     const patched = trainCharsPerSec(m.metadata.architecture, 4);
+    const workers = workersFor(DEFAULT_TRAIN_CONFIG);
+    const parallel = workers > 1 ? await parallelTrainCharsPerSec(m.metadata.architecture, workers, 4) : undefined;
     restoreStockKernels();
     const stock = trainCharsPerSec(m.metadata.architecture, 1);
     registerWasmKernels();
@@ -98,7 +125,11 @@ export async function benchMl(modelsDir: string, name: string): Promise<Row[]> {
       { what: `training seq 64 × batch 64, bardbot wasm kernels`, value: `${patched.toFixed(0)} chars/s` },
       { what: `training seq 64 × batch 64, stock wasm kernels`, value: `${stock.toFixed(0)} chars/s` },
       { what: 'ratio ours / stock (bar ≥ 5×)', value: `${(patched / stock).toFixed(1)}×` },
+      parallel === undefined
+        ? { what: 'training on worker threads', value: 'skipped: one core' }
+        : { what: `training seq 64 × batch 64, ${workers} worker threads (data-parallel), bardbot kernels`, value: `${parallel.toFixed(0)} chars/s` },
     );
+    if (parallel !== undefined) rows.push({ what: `ratio ${workers} workers / 1 thread (bar ≥ 1.6× at 2)`, value: `${(parallel / patched).toFixed(2)}×` });
   } else {
     rows.push({ what: 'training kernels comparison', value: `skipped: backend is ${backend.name}, not wasm` });
   }
