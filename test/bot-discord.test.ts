@@ -2,6 +2,7 @@
 // against the fake Discord, the real application (src/app/wiring.ts) with tiny
 // models from a temporary registry. Every wait is bounded.
 import { appendFile, cp, mkdtemp, rm } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +68,21 @@ async function send(input: InteractionInput): Promise<Answer & { handle: Interac
 }
 
 const content = (a: Answer) => String(a.message.content);
+
+/** The buttons under a message, and a press of the one labelled `label`. */
+const buttonsOf = (m: JsonObject) => ((m.components as JsonObject[])[0].components as JsonObject[]).map((b) => ({ label: b.label, id: String(b.custom_id) }));
+const press = (message: JsonObject, label: string, userId = newUser()) => fake.pressButton({ message, customId: buttonsOf(message).find((b) => b.label === label)!.id, userId });
+/** The passage text of a message (without fences, notes and signature). */
+const passage = (m: JsonObject) => String(m.content).split('\n```\n')[0].slice(4).replace(/\u200b/g, '');
+
+/**
+ * A natural ending: `length` characters, then to the end of the line or
+ * sentence within 15 % more, else back to a word end.
+ */
+const expectAbout = (chars: number, length: number) => {
+  expect(chars).toBeGreaterThanOrEqual(length - 30);
+  expect(chars).toBeLessThanOrEqual(Math.ceil(length * 1.15));
+};
 
 /** Every message-bearing request the bot made for this interaction disabled mentions. */
 function expectNoMentionsAllowed(handle: InteractionHandle): void {
@@ -137,14 +153,14 @@ afterAll(async () => {
 
 describe('bot on (fake) Discord', () => {
   it('registers its commands once; a restart compares and writes nothing', async () => {
-    expect(fake.commands().map((c) => c.name).sort()).toEqual(['model', 'retrain', 'shakespeare']);
+    expect(fake.commands().map((c) => c.name).sort()).toEqual(['Continue as Shakespeare', 'model', 'retrain', 'shakespeare']);
     expect(fake.commandWrites).toBe(1);
     await stopBot(await startBot());
     expect(fake.commandWrites).toBe(1);
     // With DISCORD_GUILD_ID the commands go to that guild.
     await stopBot(await startBot({ DISCORD_GUILD_ID: fake.guildId }));
     expect(fake.commandWriteLog.map((w) => w.guildId)).toEqual([undefined, fake.guildId]);
-    expect(fake.commands(fake.guildId).map((c) => c.name).sort()).toEqual(['model', 'retrain', 'shakespeare']);
+    expect(fake.commands(fake.guildId).map((c) => c.name).sort()).toEqual(['Continue as Shakespeare', 'model', 'retrain', 'shakespeare']);
   });
 
   it('/shakespeare acknowledges at once, then edits in a signed passage that starts with the seed', async () => {
@@ -153,12 +169,14 @@ describe('bot on (fake) Discord', () => {
     expect(ack.type).toBe(5);
     expect(ack.sinceDispatchMs).toBeLessThan(1000);
     expect(a.ephemeral).toBe(false);
+    // A short passage arrives in one edit.
+    expect(a.handle.edits).toHaveLength(1);
     const text = content(a);
     expect(text.length).toBeLessThanOrEqual(2000);
     expect(text.startsWith('```\nROMEO:')).toBe(true);
     expect(text.endsWith('```\n— shakespeare v2')).toBe(true);
-    // Backticks the model writes get zero-width spaces; without them the passage is seed + 200.
-    expect(text.split('\n```\n')[0].slice(4).replace(/\u200b/g, '')).toHaveLength(206);
+    // Backticks the model writes get zero-width spaces; without them the passage is seed + about 200.
+    expectAbout(passage(a.message).length - 6, 200);
     expectNoMentionsAllowed(a.handle);
   });
 
@@ -175,11 +193,14 @@ describe('bot on (fake) Discord', () => {
     const seed = 'To be, or not to be: '.repeat(23).slice(0, 480);
     const a = await send({ name: 'shakespeare', options: { seed, length: 2000 } });
     expect(content(a).length).toBeLessThanOrEqual(2000);
-    expect(content(a)).toContain('all 2480 characters are in shakespeare-v2.txt');
+    const chars = Number(/all (\d+) characters are in shakespeare-v2\.txt/.exec(content(a))?.[1]);
+    // A natural ending never goes past the 2,000-character limit on length.
+    expect(chars).toBeGreaterThan(480 + 1900);
+    expect(chars).toBeLessThanOrEqual(2480);
     const file = a.handle.edits.at(-1)!.files[0];
     expect(file.name).toBe('shakespeare-v2.txt');
     const whole = file.bytes.toString('utf8');
-    expect(whole).toHaveLength(2480);
+    expect(whole).toHaveLength(chars);
     expect(whole.startsWith(seed)).toBe(true);
   });
 
@@ -208,20 +229,19 @@ describe('bot on (fake) Discord', () => {
   });
 
   describe('errors: a short private message', () => {
-    it('names the seed characters the model does not know, before acknowledging', async () => {
-      const a = await send({ name: 'shakespeare', options: { seed: 'café ☃' } });
-      expect(a.handle.callbacks[0].type).toBe(4);
+    it('refuses a seed too long for the model, whatever a client sends', async () => {
+      const a = await send({ name: 'shakespeare', options: [{ name: 'seed', type: 3, value: 'a'.repeat(501) }] });
       expect(a.ephemeral).toBe(true);
-      expect(content(a)).toContain('"é" "☃"');
-      expectNoMentionsAllowed(a.handle);
+      expect(content(a)).toContain('seed is 501 characters; the limit is 500');
     });
 
-    it('keeps every refusal within Discord\'s limits, however much it would echo', async () => {
+    it('keeps every reply within Discord\'s limits, however much it would echo', async () => {
+      // 400 characters the model never saw: all dropped, and the note naming them stays short.
       const seed = Array.from({ length: 400 }, (_, i) => String.fromCodePoint(0x4e00 + i)).join('');
-      const a = await send({ name: 'shakespeare', options: { seed } });
-      expect(a.ephemeral).toBe(true);
+      const a = await send({ name: 'shakespeare', options: { seed, length: 20 } });
+      expect(a.ephemeral).toBe(false);
       expect(content(a).length).toBeLessThanOrEqual(2000);
-      expect(content(a)).toMatch(/never saw: "一" "丁" .* and 390 more/);
+      expect(content(a)).toMatch(/\*Seed adjusted: dropped "一" "丁" .* and 395 more \(unknown to the model\)\.\*/);
       const version = await send({ name: 'model', subcommand: 'rollback', options: { version: `v${'9'.repeat(3000)}` }, userId: ADMIN_ID });
       expect(content(version)).toBe('Versions are named like v3; /model versions lists them.');
     });
@@ -290,6 +310,199 @@ describe('bot on (fake) Discord', () => {
       const later = await send({ name: 'shakespeare', options: { length: 5 } });
       expect(later.ephemeral).toBe(false);
       expect(handle.records).toHaveLength(1);
+    });
+  });
+
+  it('forgives seeds: typographic forms and accents become the corpus\'s ASCII, unknown characters are dropped, and a note says so', async () => {
+    const a = await send({ name: 'shakespeare', options: { seed: 'Hello 😀 world — ’tis café…', length: 20 } });
+    expect(a.handle.callbacks[0].type).toBe(5);
+    expect(a.ephemeral).toBe(false);
+    expect(content(a).startsWith("```\nHello world - 'tis cafe...")).toBe(true);
+    expect(content(a)).toContain('*Seed adjusted: changed "—"→"-" "’"→"\'" "é"→"e" "…"→"..."; dropped "😀" (unknown to the model).*\n— shakespeare v2');
+    // A seed the model knows as typed gets no note.
+    expect(content(await send({ name: 'shakespeare', options: { seed: 'ROMEO:', length: 5 } }))).not.toContain('Seed adjusted');
+  });
+
+  it('streams a slow passage: partial edits at least 1.5 s apart after the first 2 s, backing off on 429, then the final edit', { timeout: 40_000 }, async () => {
+    const real = app.services.generator;
+    const full = 'ROMEO: ' + 'So shall you hear of carnal acts. '.repeat(20);
+    // Writes the text over ~6 s, reporting it every 250 ms as the serving manager does.
+    app.services.generator = {
+      validate: (p) => real.validate(p),
+      serving: () => real.serving(),
+      backend: real.backend,
+      generate: async (_params, progress) => {
+        for (let i = 1; i <= 24; i++) {
+          await sleep(250);
+          progress?.onText?.(full.slice(0, Math.ceil((full.length * i) / 24)));
+        }
+        return { text: full, version: 'v2', model: 'shakespeare', totalMs: 6000 };
+      },
+    };
+    fake.failNext({ method: 'PATCH', path: /@original$/, status: 429, headers: { 'retry-after': '1', 'x-ratelimit-scope': 'user' }, body: { message: 'You are being rate limited.', retry_after: 1, global: false } });
+    try {
+      const handle = fake.sendInteraction({ name: 'shakespeare', userId: newUser(), options: { seed: 'ROMEO:', length: 600 } });
+      const final = await handle.waitForEdit((e) => String(e.message?.content).endsWith('— shakespeare v2'), WAIT_MS);
+      const partials = handle.edits.filter((e) => String(e.body.content).includes('*writing…*'));
+      expect(partials.length).toBeGreaterThanOrEqual(2);
+      expect(partials[0].sinceDispatchMs).toBeGreaterThanOrEqual(2000);
+      for (let i = 1; i < partials.length; i++) expect(partials[i].sinceDispatchMs - partials[i - 1].sinceDispatchMs).toBeGreaterThanOrEqual(1450);
+      expect(handle.edits.at(-1)).toBe(final);
+      expect(passage(final.message!)).toBe(full);
+      expect(buttonsOf(final.message!).map((b) => b.label)).toEqual(['Again', 'Continue']);
+      expect(fake.requests.some((r) => r.method === 'PATCH' && r.status === 429 && r.path.includes(handle.token))).toBe(true);
+      expectNoMentionsAllowed(handle);
+    } finally {
+      app.services.generator = real;
+    }
+  });
+
+  describe('buttons under every passage', () => {
+
+    it('Again writes a new passage from the same seed and settings, for whoever presses it', async () => {
+      const first = await send({ name: 'shakespeare', options: { seed: 'ROMEO:', length: 60, temperature: 1.2 } });
+      expect(buttonsOf(first.message).map((b) => b.label)).toEqual(['Again', 'Continue']);
+      const again = press(first.message, 'Again');
+      const second = await answer(again);
+      expect(again.callbacks[0].type).toBe(5);
+      expect(second.ephemeral).toBe(false);
+      expect(passage(second.message).startsWith('ROMEO:')).toBe(true);
+      expectAbout(passage(second.message).length - 6, 60);
+      expect(content(second).endsWith('— shakespeare v2')).toBe(true);
+      expect(buttonsOf(second.message)).toEqual(buttonsOf(first.message));
+      expectNoMentionsAllowed(again);
+    });
+
+    it('Continue appends in place while the message stays within 2,000 characters, else posts a new message', async () => {
+      const first = await send({ name: 'shakespeare', options: { seed: 'JULIET:', length: 100 } });
+      const more = press(first.message, 'Continue');
+      const edit = await more.waitForEdit((e) => e.messageId === '@original', WAIT_MS);
+      expect(more.callbacks.map((c) => c.type)).toEqual([6]);
+      const grown = edit.message!;
+      expect(grown.id).toBe(first.message.id);
+      expect(passage(grown).startsWith(passage(first.message))).toBe(true);
+      expectAbout(passage(grown).length - passage(first.message).length, 100);
+      expect(String(grown.content).length).toBeLessThanOrEqual(2000);
+      expectNoMentionsAllowed(more);
+
+      const long = await send({ name: 'shakespeare', options: { length: 1500 } });
+      const beyond = press(long.message, 'Continue');
+      const next = await beyond.waitForFollowUp(undefined, WAIT_MS);
+      expect(beyond.original?.content).toBe(long.message.content);
+      expect(next.message!.flags ?? 0).toBe(0);
+      expectAbout(passage(next.message!).length, 1500);
+      expect(String(next.message!.content).length).toBeLessThanOrEqual(2000);
+      // A passage too long to show whole offers Again only.
+      const cut = await send({ name: 'shakespeare', options: { length: 2000 } });
+      expect(buttonsOf(cut.message).map((b) => b.label)).toEqual(['Again']);
+    });
+
+    it('a button from a version no longer served still works, on the serving version, and says so', async () => {
+      const first = await send({ name: 'shakespeare', options: { seed: 'ROMEO:', length: 20 } });
+      const gone = JSON.parse(JSON.stringify(first.message).replaceAll(':v2:', ':v9:')) as JsonObject;
+      const again = await answer(fake.pressButton({ message: gone, customId: buttonsOf(gone)[0].id, userId: newUser() }));
+      expect(again.ephemeral).toBe(false);
+      expect(content(again)).toContain('*v9 is no longer served; v2 wrote this.*\n— shakespeare v2');
+    });
+
+    it('an unknown button, or a message without a passage, gets a short private note; presses share the cooldown', async () => {
+      const first = await send({ name: 'shakespeare', options: { length: 10 } });
+      const forged = { ...first.message, components: [{ type: 1, components: [{ type: 2, style: 2, label: 'Odd', custom_id: 'shakespeare:nope:v2' }] }] };
+      const unknown = await answer(fake.pressButton({ message: forged, customId: 'shakespeare:nope:v2', userId: newUser() }));
+      expect(unknown.ephemeral).toBe(true);
+      expect(content(unknown)).toBe('This button no longer works; run the command again.');
+      const emptied = await answer(press({ ...first.message, content: 'gone' }, 'Again'));
+      expect(content(emptied)).toBe('This message no longer holds a passage to work from.');
+      const userId = newUser();
+      expect((await answer(press(first.message, 'Again', userId))).ephemeral).toBe(false);
+      const cooling = await answer(press(first.message, 'Continue', userId));
+      expect(cooling.ephemeral).toBe(true);
+      expect(content(cooling)).toMatch(/try again in \d+ s/);
+    });
+  });
+
+  describe('"Continue as Shakespeare" (message context menu)', () => {
+    it('is registered as a message command, usable in servers, DMs and group DMs, for server and user installs', () => {
+      const menu = fake.commands().find((c) => c.name === 'Continue as Shakespeare')!;
+      expect(menu.type).toBe(3);
+      expect(menu.contexts).toEqual([0, 1, 2]);
+      expect(menu.integration_types).toEqual([0, 1]);
+    });
+
+    it('continues any message, seeded with its last 500 characters, normalized', async () => {
+      const base = (await send({ name: 'shakespeare', options: { length: 5 } })).message;
+      const text = 'Friends, “Romans” 😀 countrymen! '.repeat(30) + 'ROMEO:';
+      const targetMessage = { ...base, id: '300000000000000001', content: text, author: { id: '42', username: 'someone', discriminator: '0', avatar: null, global_name: null }, components: [] };
+      const a = await send({ name: 'Continue as Shakespeare', targetMessage });
+      expect(a.ephemeral).toBe(false);
+      const seed = text.replaceAll(' 😀', '').replaceAll('“', '').replaceAll('”', '').slice(-500);
+      expect(String(a.message.content).startsWith('```\n' + seed)).toBe(true);
+      expect(content(a)).toContain('dropped "“" "”" "😀"');
+      const empty = await send({ name: 'Continue as Shakespeare', targetMessage: { ...targetMessage, content: '' } });
+      expect(empty.ephemeral).toBe(true);
+      expect(content(empty)).toBe('That message has no text I can continue.');
+    });
+  });
+
+  describe('autocomplete on seed', () => {
+    const complete = async (value: string, input: Partial<InteractionInput> = {}) => {
+      const handle = fake.sendInteraction({ name: 'shakespeare', options: { seed: value }, focused: 'seed', userId: newUser(), ...input });
+      const callback = await handle.waitForCallback(WAIT_MS);
+      expect(callback.type).toBe(8);
+      expect(callback.sinceDispatchMs).toBeLessThan(3000);
+      return (callback.data!.choices as JsonObject[]).map((c) => String(c.name));
+    };
+
+    it('suggests the corpus\'s speaker headings that match, most frequent first, within Discord\'s limits', async () => {
+      const ro = await complete('ro');
+      expect(ro[0]).toBe('ROMEO:');
+      expect(ro.every((c) => c.toLowerCase().includes('ro'))).toBe(true);
+      const all = await complete('');
+      expect(all).toHaveLength(25);
+      expect(new Set(all).size).toBe(25);
+      expect(await complete('king richard')).toContain('KING RICHARD III:');
+    });
+
+    it('answers 6,000 typed characters, and works in DMs of a user install', async () => {
+      expect(await complete('x'.repeat(6000))).toEqual([]);
+      expect((await complete('JUL', { install: 'user', context: 1 }))[0]).toBe('JULIET:');
+    });
+  });
+
+  it('localizes command names, descriptions, button labels and notes from the interaction\'s locale; English otherwise', async () => {
+    const menu = fake.commands().find((c) => c.name === 'Continue as Shakespeare')!;
+    expect(menu.name_localizations).toMatchObject({ de: 'Als Shakespeare fortsetzen', ja: 'シェイクスピア風に続ける' });
+    const slash = fake.commands().find((c) => c.name === 'shakespeare')!;
+    expect(Object.keys(slash.description_localizations as JsonObject).sort()).toEqual(['de', 'es-ES', 'fr', 'ja', 'pt-BR']);
+    const de = await send({ name: 'shakespeare', options: { length: 10 }, locale: 'de' });
+    expect(buttonsOf(de.message).map((b) => b.label)).toEqual(['Noch einmal', 'Weiter']);
+    const forged = { ...de.message, components: [{ type: 1, components: [{ type: 2, style: 2, label: 'X', custom_id: 'shakespeare:nope' }] }] };
+    const ja = await answer(fake.pressButton({ message: forged, customId: 'shakespeare:nope', userId: newUser(), locale: 'ja' }));
+    expect(content(ja)).toBe('このボタンはもう使えません。コマンドをもう一度実行してください。');
+    const other = await send({ name: 'shakespeare', options: { length: 10 }, locale: 'ko' });
+    expect(buttonsOf(other.message).map((b) => b.label)).toEqual(['Again', 'Continue']);
+  });
+
+  describe('user installs', () => {
+    it('/shakespeare works in DMs and group DMs with the app installed to the user', async () => {
+      for (const context of [1, 2] as const) {
+        const a = await send({ name: 'shakespeare', options: { seed: 'ROMEO:', length: 20 }, install: 'user', context });
+        expect(a.handle.payload.member).toBeUndefined();
+        expect(a.handle.payload.authorizing_integration_owners).toEqual({ '1': a.handle.userId });
+        expect(a.ephemeral).toBe(false);
+        expect(content(a).startsWith('```\nROMEO:')).toBe(true);
+        const again = await answer(press(a.message, 'Again'));
+        expect(content(again).startsWith('```\nROMEO:')).toBe(true);
+      }
+    });
+
+    it('admin commands stay server-only, and nobody is an admin without a member', async () => {
+      const model = fake.commands().find((c) => c.name === 'model')!;
+      expect([model.contexts, model.integration_types]).toEqual([[0], [0]]);
+      // A modified client sends one anyway, as a listed admin, in a DM.
+      const a = await send({ name: 'model', subcommand: 'versions', userId: ADMIN_ID, install: 'user', context: 1, allowUnregistered: true });
+      expect(a.ephemeral).toBe(true);
+      expect(content(a)).toMatch(/Only members who can manage this server|works in a server only/);
     });
   });
 

@@ -71,11 +71,20 @@ describe('npm start (tsx src/main.ts)', () => {
   });
 
   it('runs typed commands in console mode without a token and exits 0 at end of input', async () => {
-    const input = '/shakespeare seed:To be or not length:50\n/model info\n/shakespeare length:0\n';
+    const input = '/shakespeare seed:To be or not length:50\n/again\n/continue\n/model info\n/shakespeare length:0\n';
     const { code, output } = await run('src/main.ts', { MODELS_DIR: models }, input).exit;
     expect(code).toBe(0);
     expect(output).toContain('Console mode (DISCORD_TOKEN is not set)');
-    expect(output).toMatch(/```\nTo be or not[\s\S]*\n```\n— shakespeare v1/);
+    expect(output).toMatch(/```\nTo be or not[\s\S]*\n```\n— shakespeare v1\n\(\/again, \/continue\)/);
+    // Again and Continue are typed commands: a new passage from the seed, then that one carried on.
+    const passages = [...output.matchAll(/```\n(To be or not[\s\S]*?)\n```\n/g)].map((m) => m[1]);
+    expect(passages).toHaveLength(3);
+    // About 50 each (a natural ending finishes the line), the third grows the second.
+    for (const [p, before] of [[passages[0], 12], [passages[1], 12], [passages[2], passages[1].length]] as const) {
+      expect(p.length - before).toBeGreaterThanOrEqual(20);
+      expect(p.length - before).toBeLessThanOrEqual(58);
+    }
+    expect(passages[2].startsWith(passages[1])).toBe(true);
     expect(output).toContain('== shakespeare v1 ==');
     expect(output).toContain('error: Invalid request: length must be a whole number from 1 to 2000.');
     const png = /\[attachment loss\.png: (\S+\.png)\]/.exec(output)?.[1];
@@ -98,7 +107,7 @@ describe('npm start (tsx src/main.ts)', () => {
     const bot = run('src/main.ts', { DISCORD_TOKEN: TOKEN, DISCORD_API_URL: fake.apiUrl, MODELS_DIR: models, COOLDOWN_SECONDS: '0' });
     await fake.waitForGatewayEvent((e) => e.kind === 'ready', 60_000);
     // Registration follows READY; the command must exist before it can be used.
-    await expect.poll(() => fake!.commands().length, { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => fake!.commands().length, { timeout: 10_000 }).toBe(4);
     const handles = ['ROMEO:', 'JULIET:', 'HAMLET:'].map((seed, i) =>
       fake!.sendInteraction({ name: 'shakespeare', userId: `10000000000000000${i}`, options: { seed, length: 2000 } }),
     );
@@ -119,7 +128,7 @@ describe('secrets in logs', () => {
     const bot = run('src/main.ts', { DISCORD_TOKEN: TOKEN, DISCORD_API_URL: fake.apiUrl, MODELS_DIR: models, COOLDOWN_SECONDS: '0' });
     try {
       await fake.waitForGatewayEvent((e) => e.kind === 'ready', 60_000);
-      await expect.poll(() => fake!.commands().length, { timeout: 10_000 }).toBe(3);
+      await expect.poll(() => fake!.commands().length, { timeout: 10_000 }).toBe(4);
       // An interaction that expired before the acknowledgement: the callback fails with 10062.
       const expired = fake.sendInteraction({ name: 'shakespeare', userId: '100000000000000010', options: { length: 5 } });
       expired.expire();
@@ -146,7 +155,7 @@ describe('npm run deploy-commands', () => {
     const env = { DISCORD_TOKEN: TOKEN, DISCORD_API_URL: fake.apiUrl, DISCORD_GUILD_ID: fake.guildId };
     const first = await run('src/cli/deploy-commands.ts', env).exit;
     expect(first.code).toBe(0);
-    expect(fake.commands(fake.guildId).map((c) => c.name).sort()).toEqual(['model', 'retrain', 'shakespeare']);
+    expect(fake.commands(fake.guildId).map((c) => c.name).sort()).toEqual(['Continue as Shakespeare', 'model', 'retrain', 'shakespeare']);
     const second = await run('src/cli/deploy-commands.ts', env).exit;
     expect(second.code).toBe(0);
     expect(second.output).toContain('nothing written');

@@ -8,7 +8,12 @@ import { ConfigError, parseConfig } from '../src/config.js';
 import { parseLine } from '../src/console/parse.js';
 import { Cooldowns } from '../src/app/cooldowns.js';
 import { fitMessage, MESSAGE_LIMIT } from '../src/app/replies/limits.js';
-import { passageReply } from '../src/app/replies/passage.js';
+import { passageReply, passageText } from '../src/app/replies/passage.js';
+import { buttonId, parseButtonId, type Command, type Completer, type Policy } from '../src/app/command.js';
+import { Dispatcher, type Completion } from '../src/app/dispatch.js';
+import type { Services } from '../src/app/services.js';
+import { speakerHeadings } from '../src/app/speakers.js';
+import { normalizeSeed } from '../src/ml/normalize.js';
 import { changedCommands } from '../src/discord/registration.js';
 
 describe('parseConfig', () => {
@@ -16,7 +21,9 @@ describe('parseConfig', () => {
     const c = parseConfig({ DISCORD_TOKEN: '', DISCORD_GUILD_ID: '', ADMIN_USER_IDS: '123456789012345678, 223456789012345678' });
     expect(c.DISCORD_TOKEN).toBeUndefined();
     expect(c.DISCORD_GUILD_ID).toBeUndefined();
-    expect(c).toMatchObject({ DISCORD_API_URL: 'https://discord.com/api', MODELS_DIR: 'models', MODEL_NAME: 'shakespeare', GEN_WORKERS: 1 });
+    expect(c).toMatchObject({ DISCORD_API_URL: 'https://discord.com/api', MODELS_DIR: 'models', MODEL_NAME: 'shakespeare' });
+    // Unset: the pool sizes itself to the cores.
+    expect(c.GEN_WORKERS).toBeUndefined();
     expect(c.ADMIN_USER_IDS).toEqual(['123456789012345678', '223456789012345678']);
   });
 
@@ -85,7 +92,13 @@ describe('parseLine (console mode)', () => {
 
 describe('passageReply', () => {
   it('puts short text in a code block with the signature', () => {
-    expect(passageReply('ROMEO: hi', '— shakespeare v3', 'x.txt')).toEqual({ content: '```\nROMEO: hi\n```\n— shakespeare v3' });
+    expect(passageReply('ROMEO: hi', '— shakespeare v3', 'x.txt')).toEqual({ content: '```\nROMEO: hi\n```\n— shakespeare v3', whole: true });
+    expect(passageReply('hi', '— s v1', 'x.txt', ['a note']).content).toBe('```\nhi\n```\n*a note*\n— s v1');
+  });
+
+  it('gives back the text of its own messages, fences unbroken; nothing for other messages', () => {
+    for (const text of ['', '\nROMEO: a ``` b', 'x'.repeat(1900)]) expect(passageText(passageReply(text, '— s v1', 'x.txt', ['n']).content!)).toBe(text);
+    expect(passageText('hello')).toBeUndefined();
   });
 
   it('breaks backtick runs so the text cannot close its block', () => {
@@ -102,6 +115,61 @@ describe('passageReply', () => {
     expect(reply.content!.match(/```/g)).toHaveLength(2);
     expect(reply.content).toMatch(/…\n```\n\*Cut short here; all 7920 characters are in shakespeare-v3\.txt\.\*\n— shakespeare v3$/);
     expect(reply.files).toEqual([{ name: 'shakespeare-v3.txt', data: Buffer.from(text) }]);
+  });
+});
+
+describe('normalizeSeed (forgiving seeds)', () => {
+  const ascii = (c: string) => c >= ' ' && c <= '~' && c !== '"' || c === '\n';
+  it('maps typographic forms and accents to ASCII, drops the rest by code point, and merges the space a drop leaves', () => {
+    const n = normalizeSeed('Hello 😀 world — ’tis café…\r\nＲＯＭＥＯ:\t“x”', ascii);
+    expect(n.text).toBe("Hello world - 'tis cafe...\nROMEO: x");
+    expect(n.replaced).toEqual([{ from: '—', to: '-' }, { from: '’', to: "'" }, { from: 'é', to: 'e' }, { from: '…', to: '...' }, { from: 'Ｒ', to: 'R' }, { from: 'Ｏ', to: 'O' }, { from: 'Ｍ', to: 'M' }, { from: 'Ｅ', to: 'E' }]);
+    expect(n.dropped).toEqual(['😀', '“', '”']);
+  });
+
+  it('keeps what the vocabulary has as typed', () => {
+    expect(normalizeSeed('“x” é', () => true)).toEqual({ text: '“x” é', replaced: [], dropped: [] });
+  });
+});
+
+describe('speakerHeadings and button ids', () => {
+  it('lists heading lines, most frequent first', () => {
+    expect(speakerHeadings('ROMEO:\nhi\nJULIET:\nyo\nROMEO:\nKING RICHARD III:\nnot: a heading\n')).toEqual(['ROMEO:', 'JULIET:', 'KING RICHARD III:']);
+  });
+
+  it('routes by command and action, and refuses ids Discord would refuse', () => {
+    expect(parseButtonId(buttonId('shakespeare', 'again', 'v2', '6', '300'))).toEqual({ command: 'shakespeare', action: 'again', args: ['v2', '6', '300'] });
+    expect(() => buttonId('shakespeare', 'again', 'x'.repeat(100))).toThrow(/bad button id/);
+    expect(() => buttonId('shakespeare', 'again', 'a:b')).toThrow(/bad button id/);
+  });
+});
+
+describe('Dispatcher.complete', () => {
+  const suggest = (n: number, len: number) => Array.from({ length: n }, (_, i) => `${i}`.padEnd(len, 'x'));
+  const dispatcher = (suggestions: string[], policy?: Policy) => {
+    const complete: Completer = async ({ value }) => [value, ...suggestions];
+    const commands = new Map<string, Command>([['c', { data: { name: 'c', toJSON: () => ({ name: 'c', description: 'd' }) }, policy, complete, execute: async () => {} }]]);
+    return new Dispatcher(commands, {} as Services, new Cooldowns(0));
+  };
+  const ask = (d: Dispatcher, value: string, who: Partial<Completion> = {}) =>
+    d.complete({ commandName: 'c', subcommand: null, user: { id: '1', name: 'u' }, isAdmin: false, context: 'guild', locale: 'en-US', query: { option: 'o', value }, ...who });
+
+  it('keeps at most 25 distinct choices of 1 to 100 characters, whatever was typed', async () => {
+    const choices = await ask(dispatcher(suggest(40, 300)), 'y'.repeat(6000));
+    expect(choices).toHaveLength(25);
+    expect(choices[0].name).toBe('y'.repeat(100));
+    for (const c of choices) {
+      expect(c.name.length).toBeGreaterThan(0);
+      expect(c.name.length).toBeLessThanOrEqual(100);
+      expect(c.value).toBe(c.name);
+    }
+    expect(await ask(dispatcher(['a', 'a', '']), '')).toEqual([{ name: 'a', value: 'a' }]);
+  });
+
+  it('suggests nothing where the policies would refuse the command', async () => {
+    expect(await ask(dispatcher(['a'], { admin: true }), '')).toEqual([]);
+    expect(await ask(dispatcher(['a'], { admin: true }), '', { isAdmin: true })).toHaveLength(1);
+    expect(await ask(dispatcher(['a'], { guildOnly: true }), '', { context: 'private' })).toEqual([]);
   });
 });
 
@@ -130,7 +198,7 @@ describe('changedCommands', () => {
           default_member_permissions: null,
           dm_permission: true,
           nsfw: false,
-          description_localizations: null,
+          description_localizations: c.description_localizations ?? null,
           options: c.options?.map((o) => ({ ...o, required: undefined })),
         }) as unknown as APIApplicationCommand,
     );

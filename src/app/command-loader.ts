@@ -1,5 +1,6 @@
 // Finds the slash command modules in commands/ (one file per command, as in
-// the discord.js guide: `data`, an optional `policy`, and `execute` or `subcommands`).
+// the discord.js guide: `data`, an optional `policy`, `buttons` and `complete`,
+// and `execute` or `subcommands`).
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,8 +21,8 @@ export async function loadCommands(): Promise<Map<string, Command>> {
     const mod = (await import(pathToFileURL(path.join(COMMANDS_DIR, file)).href)) as Partial<Command>;
     if (!isCommand(mod)) throw new Error(`commands/${file} must export \`data\` (a SlashCommandBuilder) and either \`execute\` or \`subcommands\``);
     if (commands.has(mod.data.name)) throw new Error(`commands/${file}: a command named /${mod.data.name} is already defined`);
-    const { data, policy, execute, subcommands } = mod;
-    commands.set(data.name, (execute ? { data, policy, execute } : { data, policy, subcommands }) as Command);
+    const { data, policy, execute, subcommands, buttons, complete } = mod;
+    commands.set(data.name, (execute ? { data, policy, buttons, complete, execute } : { data, policy, buttons, complete, subcommands }) as Command);
   }
   return commands;
 }

@@ -8,7 +8,7 @@ import {
   InteractionContextType,
   SlashCommandBuilder,
   type APIEmbed,
-  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+  type RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
 import type { Services } from './services.js';
 
@@ -18,10 +18,31 @@ export interface ReplyFile {
   description?: string;
 }
 
+/** A button under a message; `id` comes from buttonId(). */
+export interface ReplyButton {
+  id: string;
+  label: string;
+}
+
 export interface Reply {
   content?: string;
   embeds?: APIEmbed[];
   files?: ReplyFile[];
+  /** Buttons under the message; [] removes those it had. */
+  buttons?: ReplyButton[];
+}
+
+/** A message an invocation is about: the one a pressed button is on, or a context menu's target. */
+export interface SourceMessage {
+  id: string;
+  content: string;
+}
+
+/** A press of a button made by buttonId(command, action, ...args). */
+export interface ButtonPress {
+  action: string;
+  args: readonly string[];
+  message: SourceMessage;
 }
 
 /** Typed option getters, named like discord.js's; null when the user left an option out. */
@@ -40,11 +61,21 @@ export interface Invocation {
   readonly isAdmin: boolean;
   /** Where it was invoked: a server, a DM or private channel, or the console. */
   readonly context: 'guild' | 'private' | 'console';
+  /** Whether edits replace what the user sees (Discord), so a reply can show text as it is written; false where each edit is printed anew (console). */
+  readonly live: boolean;
+  /** The user's language (Discord's locale, e.g. "de" or "es-ES"). */
+  readonly locale: string;
   readonly options: OptionReader;
+  /** Set when a button on one of the bot's messages was pressed; commandName is the button's command. */
+  readonly press: ButtonPress | null;
+  /** The message a message context-menu command was used on. */
+  readonly target: SourceMessage | null;
   /** How this adapter names a user in text (a mention that never pings on Discord). */
   mention(userId: string): string;
   /** Acknowledges now ("thinking…"); the answer follows with edit(). */
   defer(opts?: { ephemeral?: boolean }): Promise<void>;
+  /** Button presses only: acknowledges without a new message; edit() then changes the pressed message. */
+  deferUpdate(): Promise<void>;
   /** Answers at once, without defer(). */
   reply(reply: Reply & { ephemeral?: boolean }): Promise<void>;
   /** Replaces the deferred or first answer. */
@@ -77,13 +108,26 @@ export interface Subcommand {
   run: Handler;
 }
 
-interface CommandBase {
-  data: { name: string; toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody };
-  /** Applies to every subcommand too. */
-  policy?: Policy;
+/** What autocomplete asks: the option being typed and its text so far (at most MAX_QUERY characters). */
+export interface CompletionQuery {
+  option: string;
+  value: string;
 }
 
-/** A slash command module: `data` (a SlashCommandBuilder), an optional `policy`, and `execute` or `subcommands`. */
+/** Suggestions for the option being typed, best first; the dispatcher enforces Discord's limits. */
+export type Completer = (query: CompletionQuery, services: Services) => Promise<string[]>;
+
+interface CommandBase {
+  /** A SlashCommandBuilder, or a ContextMenuCommandBuilder for a message command. */
+  data: { name: string; toJSON(): RESTPostAPIApplicationCommandsJSONBody };
+  /** Applies to every subcommand and button too. */
+  policy?: Policy;
+  /** Handlers for this command's buttons, by action (see buttonId). */
+  buttons?: Readonly<Record<string, Subcommand>>;
+  complete?: Completer;
+}
+
+/** A command module: `data`, an optional `policy`, `buttons` and `complete`, and `execute` or `subcommands`. */
 export type Command = CommandBase & ({ execute: Handler; subcommands?: never } | { subcommands: Readonly<Record<string, Subcommand>>; execute?: never });
 
 /**
@@ -91,10 +135,37 @@ export type Command = CommandBase & ({ execute: Handler; subcommands?: never } |
  * explicitly because Discord fills in defaults for them, and registration only
  * writes when what Discord stores differs from what we define.
  */
-export function slashCommand(name: string, description: string): SlashCommandBuilder {
-  return new SlashCommandBuilder()
-    .setName(name)
-    .setDescription(description)
-    .setContexts(InteractionContextType.Guild)
-    .setIntegrationTypes(ApplicationIntegrationType.GuildInstall);
+export function slashCommand(name: string, description: string, where: Installs = 'guild'): SlashCommandBuilder {
+  return installed(new SlashCommandBuilder().setName(name).setDescription(description), where);
+}
+
+/**
+ * 'guild': installed to servers, used in servers (admin commands). 'anywhere':
+ * also installed to a user's account, and usable in DMs with the bot and in
+ * group DMs.
+ */
+export type Installs = 'guild' | 'anywhere';
+
+export function installed<B extends { setContexts(...c: InteractionContextType[]): B; setIntegrationTypes(...t: ApplicationIntegrationType[]): B }>(builder: B, where: Installs): B {
+  return where === 'guild'
+    ? builder.setContexts(InteractionContextType.Guild).setIntegrationTypes(ApplicationIntegrationType.GuildInstall)
+    : builder
+        .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel)
+        .setIntegrationTypes(ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall);
+}
+
+/** Discord's limit on a component's custom_id. */
+const CUSTOM_ID_LIMIT = 100;
+
+/** The custom_id of a button that the dispatcher routes to `command`'s buttons[action] with `args`. */
+export function buttonId(command: string, action: string, ...args: string[]): string {
+  const id = [command, action, ...args].join(':');
+  if (args.some((a) => a.includes(':')) || id.length > CUSTOM_ID_LIMIT) throw new Error(`bad button id ${id}`);
+  return id;
+}
+
+/** The command, action and args of a custom_id made by buttonId. */
+export function parseButtonId(id: string): { command: string; action: string; args: string[] } {
+  const [command = '', action = '', ...args] = id.split(':');
+  return { command, action, args };
 }

@@ -2,11 +2,19 @@
 // its subcommand), enforces the declared policies, and turns every failure into
 // a short private message for the user. Shared by the Discord bot and console mode.
 import { log } from '../log.js';
-import type { Command, Handler, Invocation, Policy } from './command.js';
+import type { Command, CompletionQuery, Handler, Invocation, Policy } from './command.js';
 import type { Cooldowns } from './cooldowns.js';
 import { GENERIC_FAILURE, InteractionExpiredError, UserError, userMessage } from './errors.js';
-import { adminRefusal, cooldownRefusal, guildOnlyRefusal } from './policies.js';
+import { adminRefusal, cooldownRefusal, guildOnlyRefusal, type Caller } from './policies.js';
+import { text } from './i18n.js';
+import { cutText } from './replies/limits.js';
 import type { Services } from './services.js';
+
+/** Discord's autocomplete limits: 25 choices, names and values of 1 to 100 characters. */
+export const CHOICE_LIMITS = { choices: 25, chars: 100 } as const;
+
+/** An autocomplete request: who is typing, in which command, and what. */
+export type Completion = Caller & Pick<Invocation, 'commandName' | 'subcommand'> & { query: CompletionQuery };
 
 const describe = (i: Invocation) => ({ command: i.commandName, subcommand: i.subcommand ?? undefined, user: i.user.id });
 
@@ -23,12 +31,10 @@ export class Dispatcher {
     let cooling = false;
     try {
       const command = this.commands.get(invocation.commandName);
-      if (!command) throw new UserError(`Unknown command /${invocation.commandName}.`);
+      if (!command) throw new UserError(invocation.press ? text(invocation.locale, 'buttonUnknown') : `Unknown command /${invocation.commandName}.`);
       const { handler, policies } = resolve(command, invocation);
-      for (const [policy, guarded] of policies) {
-        const refusal = adminRefusal(policy, invocation, guarded) ?? guildOnlyRefusal(policy, invocation, guarded);
-        if (refusal) throw new UserError(refusal);
-      }
+      const refusal = accessRefusal(policies, invocation);
+      if (refusal) throw new UserError(refusal);
       for (const [policy] of policies) {
         const wait = cooldownRefusal(policy, invocation, this.cooldowns);
         if (wait) throw new UserError(wait);
@@ -49,12 +55,59 @@ export class Dispatcher {
       await refuse(invocation, message ?? GENERIC_FAILURE);
     }
   }
+
+  /**
+   * Suggestions for an option being typed, within Discord's limits; [] where
+   * the policies (admin, guild only) would refuse the command. No cooldown:
+   * typing is not asking. Never rejects.
+   */
+  async complete(completion: Completion): Promise<{ name: string; value: string }[]> {
+    try {
+      const command = this.commands.get(completion.commandName);
+      if (!command?.complete) return [];
+      const policies = guards(command, completion.subcommand);
+      if (accessRefusal(policies, completion)) return [];
+      // A client may send far more than max_length while typing; nothing needs more than a choice's length.
+      const query = { ...completion.query, value: completion.query.value.slice(0, CHOICE_LIMITS.chars) };
+      const suggestions = await command.complete(query, this.services);
+      return [...new Set(suggestions.map((s) => cutText(s, CHOICE_LIMITS.chars)).filter(Boolean))]
+        .slice(0, CHOICE_LIMITS.choices)
+        .map((s) => ({ name: s, value: s }));
+    } catch (err) {
+      log.error({ command: completion.commandName, user: completion.user.id, err }, 'autocomplete failed');
+      return [];
+    }
+  }
+}
+
+function accessRefusal(policies: [Policy, string][], caller: Caller): string | undefined {
+  for (const [policy, guarded] of policies) {
+    const refusal = adminRefusal(policy, caller, guarded) ?? guildOnlyRefusal(policy, caller, guarded);
+    if (refusal) return refusal;
+  }
+  return undefined;
+}
+
+/** The command's and (when named and known) the subcommand's policies, outermost first, each with what it guards. */
+function guards(command: Command, subcommand: string | null): [Policy, string][] {
+  const name = `/${command.data.name}`;
+  const policies: [Policy, string][] = command.policy ? [[command.policy, name]] : [];
+  const sub = subcommand && command.subcommands && Object.hasOwn(command.subcommands, subcommand) ? command.subcommands[subcommand] : undefined;
+  if (sub?.policy) policies.push([sub.policy, `${name} ${subcommand}`]);
+  return policies;
 }
 
 /** The handler to run and the policies that guard it, outermost first, each with what it guards. */
 function resolve(command: Command, invocation: Invocation): { handler: Handler; policies: [Policy, string][] } {
   const name = `/${command.data.name}`;
   const policies: [Policy, string][] = command.policy ? [[command.policy, name]] : [];
+  if (invocation.press) {
+    const { action } = invocation.press;
+    const button = command.buttons && Object.hasOwn(command.buttons, action) ? command.buttons[action] : undefined;
+    if (!button) throw new UserError(text(invocation.locale, 'buttonUnknown'));
+    if (button.policy) policies.push([button.policy, `${name} (${action})`]);
+    return { handler: button.run, policies };
+  }
   if (!command.subcommands) return { handler: command.execute, policies };
   const sub = invocation.subcommand && Object.hasOwn(command.subcommands, invocation.subcommand) ? command.subcommands[invocation.subcommand] : undefined;
   if (!sub) throw new UserError(`Use ${Object.keys(command.subcommands).map((s) => `${name} ${s}`).join(', ')}.`);

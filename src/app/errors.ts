@@ -2,7 +2,7 @@
 // short message. Anything unknown is logged and answered generically.
 import { GenerationInputError } from '../ml/generate.js';
 import { CorruptVersionError } from '../registry/registry.js';
-import { ModelNotLoadedError, QueueFullError } from '../serving/types.js';
+import { ModelLoadingError, ModelNotLoadedError, QueueFullError } from '../serving/types.js';
 
 /** A failure caused by the request; its message is shown to the user as is. */
 export class UserError extends Error {
@@ -26,6 +26,7 @@ export function userMessage(err: unknown): string | undefined {
   if (err instanceof GenerationInputError) return `Invalid request: ${err.message}.`;
   if (err instanceof QueueFullError) return `The bard is busy; try again in ${err.retryAfterSec} s.`;
   if (err instanceof ModelNotLoadedError) return 'No model is loaded yet; try again in a minute.';
+  if (err instanceof ModelLoadingError) return 'The model is loading; try again in a few seconds.';
   if (err instanceof CorruptVersionError) return `Refused: ${err.message}.`;
   return undefined;
 }

@@ -4,21 +4,24 @@
 import type { Invocation, Policy } from './command.js';
 import type { Cooldowns } from './cooldowns.js';
 
+/** What the policies look at: who asks, and where. */
+export type Caller = Pick<Invocation, 'user' | 'isAdmin' | 'context' | 'locale'>;
+
 /** What the policy guards, as the user typed it: "/retrain" or "/model rollback". */
 export type Guarded = string;
 
-export function adminRefusal(policy: Policy, invocation: Invocation, guarded: Guarded): string | undefined {
+export function adminRefusal(policy: Policy, invocation: Caller, guarded: Guarded): string | undefined {
   if (policy.admin && !invocation.isAdmin) return `Only members who can manage this server may use ${guarded}.`;
   return undefined;
 }
 
-export function guildOnlyRefusal(policy: Policy, invocation: Invocation, guarded: Guarded): string | undefined {
+export function guildOnlyRefusal(policy: Policy, invocation: Caller, guarded: Guarded): string | undefined {
   if (policy.guildOnly && invocation.context === 'private') return `${guarded} works in a server only.`;
   return undefined;
 }
 
 /** Takes the user's cooldown when the policy asks for one; the caller releases it if the run fails. */
-export function cooldownRefusal(policy: Policy, invocation: Invocation, cooldowns: Cooldowns): string | undefined {
+export function cooldownRefusal(policy: Policy, invocation: Caller, cooldowns: Cooldowns): string | undefined {
   if (!policy.cooldown) return undefined;
   const wait = cooldowns.take(invocation.user.id);
   return wait > 0 ? `You asked a moment ago; try again in ${wait} s.` : undefined;

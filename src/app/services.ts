@@ -5,11 +5,17 @@ import type { ModelMetadata } from '../registry/registry.js';
 import type { GenerateResult, ServingModel } from '../serving/types.js';
 import type { Retrainer } from '../training/controller.js';
 
+/** How a caller follows a generation as it goes. */
+export interface GenerationProgress {
+  /** The text so far (seed included), at most every ~500 ms; for streaming replies. */
+  onText?: (textSoFar: string) => void;
+}
+
 /** Writing text (the serving manager). */
 export interface Generation {
   /** Throws the reason a request would be refused (no model, bad input), before anything is acknowledged. */
   validate(params: GenerationRequest): void;
-  generate(params: GenerationRequest): Promise<GenerateResult>;
+  generate(params: GenerationRequest, progress?: GenerationProgress): Promise<GenerateResult>;
   /** The version new requests go to; undefined until one is loaded. */
   serving(): ServingModel | undefined;
   /** The tfjs backend the workers run on. */
@@ -36,9 +42,16 @@ export interface Models {
   rollback(version: string, by: string): Promise<{ from?: string; to: string }>;
 }
 
+/** Speaker headings of the corpus ("ROMEO:"), for seed autocomplete. */
+export interface Speakers {
+  /** Headings that match what was typed, most frequent first. */
+  suggest(typed: string): Promise<string[]>;
+}
+
 export interface Services {
   generator: Generation;
   models: Models;
+  speakers: Speakers;
   /** Starts, follows and cancels retraining (/retrain). */
   retrain: Retrainer;
 }

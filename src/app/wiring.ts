@@ -17,6 +17,7 @@ import { Cooldowns } from './cooldowns.js';
 import { Dispatcher } from './dispatch.js';
 import { ModelsFacade } from './models.js';
 import type { Services } from './services.js';
+import { SpeakerIndex } from './speakers.js';
 
 export interface App {
   commands: ReadonlyMap<string, Command>;
@@ -54,10 +55,11 @@ export async function startApp(config: Config): Promise<App> {
   }
   if (config.MODEL_WATCH_SECONDS > 0) source.watch(config.MODEL_WATCH_SECONDS * 1000, (ref) => manager.load(ref));
 
+  const corpusDir = path.join(config.DATA_DIR, config.MODEL_NAME);
   const retrain = new RetrainController({
     registry,
     modelName: config.MODEL_NAME,
-    corpusDir: path.join(config.DATA_DIR, config.MODEL_NAME),
+    corpusDir,
     runDir: path.join(config.RUNS_DIR, config.MODEL_NAME),
     onPublished: sync,
     options: {
@@ -67,7 +69,12 @@ export async function startApp(config: Config): Promise<App> {
       keepVersions: config.RETRAIN_KEEP_VERSIONS,
     },
   });
-  const services: Services = { generator: manager, models: new ModelsFacade({ registry, name: config.MODEL_NAME, generator: manager, sync }), retrain };
+  const services: Services = {
+    generator: manager,
+    models: new ModelsFacade({ registry, name: config.MODEL_NAME, generator: manager, sync }),
+    speakers: new SpeakerIndex(corpusDir, manager),
+    retrain,
+  };
   let scheduler: RetrainScheduler | undefined;
 
   return {

@@ -5,7 +5,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import type { APIEmbed } from 'discord.js';
-import type { Invocation, OptionReader, Reply } from '../app/command.js';
+import { parseButtonId, type ButtonPress, type Invocation, type OptionReader, type Reply, type ReplyButton } from '../app/command.js';
 import type { OptionValue, ParsedLine } from './parse.js';
 
 /** Where console mode puts attachments: one temporary folder per run, names numbered. */
@@ -39,22 +39,58 @@ function optionReader(values: ReadonlyMap<string, OptionValue>): OptionReader {
   };
 }
 
+/**
+ * The buttons of the last message that had some, which the next line can
+ * "press" by typing the action (/again, /continue).
+ */
+export class ButtonBoard {
+  private last: { content: string; buttons: ReplyButton[] } | undefined;
+
+  show(reply: Reply): string | undefined {
+    if (!reply.buttons?.length) return undefined;
+    this.last = { content: reply.content ?? '', buttons: reply.buttons };
+    return `(${reply.buttons.map((b) => `/${parseButtonId(b.id).action}`).join(', ')})`;
+  }
+
+  /** The command and press for typing `/action`, if the last buttons have it. */
+  press(action: string): { command: string; press: ButtonPress } | undefined {
+    const button = this.last?.buttons.find((b) => parseButtonId(b.id).action === action);
+    if (!button || !this.last) return undefined;
+    const { command, args } = parseButtonId(button.id);
+    return { command, press: { action, args, message: { id: 'console', content: this.last.content } } };
+  }
+}
+
 export class ConsoleInvocation implements Invocation {
   readonly isAdmin = true;
   readonly context = 'console';
+  readonly locale = 'en-US';
+  readonly live = false;
   readonly user = { id: 'console', name: userInfo().username };
+  readonly target = null;
   readonly commandName: string;
   readonly subcommand: string | null;
   readonly options: OptionReader;
+  readonly press: ButtonPress | null;
 
+  /** A typed command line, or a typed button press. */
   constructor(
-    parsed: ParsedLine,
+    what: ParsedLine | { command: string; press: ButtonPress },
     private readonly out: NodeJS.WritableStream,
     private readonly files: FileSink,
+    private readonly board: ButtonBoard,
   ) {
-    this.commandName = parsed.name;
-    this.subcommand = parsed.subcommand;
-    this.options = optionReader(parsed.options);
+    if ('press' in what) {
+      this.commandName = what.command;
+      this.subcommand = null;
+      this.options = optionReader(new Map());
+      this.press = what.press;
+    } else {
+      this.commandName = what.name;
+      this.subcommand = what.subcommand;
+      this.options = optionReader(what.options);
+      this.press = null;
+    }
   }
 
   mention(userId: string): string {
@@ -62,6 +98,7 @@ export class ConsoleInvocation implements Invocation {
   }
 
   async defer(): Promise<void> {}
+  async deferUpdate(): Promise<void> {}
 
   reply(reply: Reply): Promise<void> {
     return this.print(reply);
@@ -81,7 +118,7 @@ export class ConsoleInvocation implements Invocation {
   }
 
   private async print(reply: Reply): Promise<void> {
-    const parts = [reply.content, ...(reply.embeds ?? []).map(embedText)];
+    const parts = [reply.content, ...(reply.embeds ?? []).map(embedText), this.board.show(reply)];
     for (const f of reply.files ?? []) parts.push(`[attachment ${f.name}: ${await this.files.write(f.name, f.data)}]`);
     this.out.write(parts.filter(Boolean).join('\n') + '\n');
   }

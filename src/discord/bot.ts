@@ -1,13 +1,15 @@
-// The Discord adapter: a discord.js client that turns slash-command
-// interactions into Invocations for the dispatcher, registers the definitions when they changed, and stops
-// gracefully (no new commands, bounded wait for those in flight).
+// The Discord adapter: a discord.js client that turns interactions (slash
+// commands, button presses, context-menu commands) into Invocations for the
+// dispatcher and autocomplete into its suggestions, registers the definitions
+// when they changed, and stops gracefully (no new commands, bounded wait for
+// those in flight).
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
+import { Client, Events, GatewayIntentBits, type AutocompleteInteraction, type Interaction } from 'discord.js';
 import type { Config } from '../config.js';
 import { log } from '../log.js';
 import { refuse, type Dispatcher } from '../app/dispatch.js';
-import { DiscordInvocation, NO_MENTIONS } from './interaction.js';
+import { DiscordInvocation, isAdmin, NO_MENTIONS } from './interaction.js';
 import { syncCommands } from './registration.js';
 
 export interface BotOptions {
@@ -77,9 +79,32 @@ export class Bot {
   }
 
   private onInteraction(interaction: Interaction): void {
-    if (!interaction.isChatInputCommand()) return;
+    if (interaction.isAutocomplete()) return this.track(this.complete(interaction));
+    if (!interaction.isChatInputCommand() && !interaction.isButton() && !interaction.isMessageContextMenuCommand()) return;
     const invocation = new DiscordInvocation(interaction, this.opts.config.ADMIN_USER_IDS);
-    const task = this.accepting ? this.opts.dispatcher.run(invocation) : refuse(invocation, 'The bot is restarting; try again in a minute.');
+    this.track(this.accepting ? this.opts.dispatcher.run(invocation) : refuse(invocation, 'The bot is restarting; try again in a minute.'));
+  }
+
+  private async complete(interaction: AutocompleteInteraction): Promise<void> {
+    const focused = interaction.options.getFocused(true);
+    const choices = await this.opts.dispatcher.complete({
+      commandName: interaction.commandName,
+      subcommand: interaction.options.getSubcommand(false),
+      user: { id: interaction.user.id, name: interaction.user.username },
+      isAdmin: isAdmin(interaction, this.opts.config.ADMIN_USER_IDS),
+      context: interaction.inGuild() ? 'guild' : 'private',
+      locale: interaction.locale,
+      query: { option: focused.name, value: String(focused.value) },
+    });
+    try {
+      await interaction.respond(choices);
+    } catch (err) {
+      // The user typed on (a newer request replaces this one) or the 3 s passed: nothing to tell them.
+      log.debug({ err, command: interaction.commandName }, 'autocomplete answer not delivered');
+    }
+  }
+
+  private track(task: Promise<void>): void {
     this.inFlight.add(task);
     void task.finally(() => this.inFlight.delete(task));
   }

@@ -1,19 +1,19 @@
-// Registers the slash command definitions with Discord only when they differ
+// Registers the command definitions (slash and context-menu) with Discord only when they differ
 // from what Discord already stores: creates are limited per day, and an
 // unchanged bulk overwrite still counts.
-import { Routes, type APIApplicationCommand, type REST, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import { Routes, type APIApplicationCommand, type REST, type RESTPostAPIApplicationCommandsJSONBody } from 'discord.js';
 import { log } from '../log.js';
 
-type Definition = RESTPostAPIChatInputApplicationCommandsJSONBody;
+type Definition = RESTPostAPIApplicationCommandsJSONBody;
 
 /** Fields Discord adds itself (or that are deprecated); never part of our definition. */
 const SERVER_FIELDS = new Set(['id', 'application_id', 'version', 'guild_id', 'dm_permission', 'name_localized', 'description_localized']);
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Discord leaves out, nulls or empties a field that has its default value. */
+/** Discord leaves out, nulls or empties a field that has its default value (a context-menu command's description is ""). */
 function isUnset(v: unknown): boolean {
-  return v === undefined || v === null || v === false || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0);
+  return v === undefined || v === null || v === false || v === '' || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0);
 }
 
 /** Structural equality of a definition and a stored command, treating default values as absent. */

@@ -170,8 +170,10 @@ function validateCommand(raw: unknown, path: Array<string | number>): JsonObject
   return definition;
 }
 
-function checkName(name: unknown, path: Array<string | number>, lowercase: boolean): string {
-  if (typeof name !== 'string' || !NAME_RE.test(name) || (lowercase && name !== name.toLowerCase())) {
+/** Chat-input names (and option names) follow NAME_RE in lower case; user and message command names may be any 1 to 32 characters, spaces and capitals included. */
+function checkName(name: unknown, path: Array<string | number>, chatInput: boolean): string {
+  const valid = typeof name === 'string' && (chatInput ? NAME_RE.test(name) && name === name.toLowerCase() : [...name].length >= 1 && [...name].length <= 32);
+  if (!valid) {
     throw Errors.invalidFormBody(path, 'APPLICATION_COMMAND_INVALID_NAME', `Command name is invalid`);
   }
   return name;

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { ApiError, Errors, type ReceivedFile } from './http.js';
 import { MessageFlag, MessageType, type MessageFactory } from './messages.js';
 import type { CommandStore, StoredCommand } from './commands.js';
-import { DEFAULT_APP_PERMISSIONS, DEFAULT_MEMBER_PERMISSIONS, makeUser, type World } from './state.js';
+import { DEFAULT_APP_PERMISSIONS, DEFAULT_MEMBER_PERMISSIONS, makeUser, type FakeGuild, type World } from './state.js';
 import { RecordLog, deepClone, isJsonObject, randomToken, type JsonObject } from './util.js';
 
 export type OptionValue = string | number | boolean;
@@ -36,8 +36,42 @@ export interface InteractionInput {
   locale?: string;
   /** Raw `data.resolved` for user/channel/role/attachment options. */
   resolved?: JsonObject;
-  /** Send even if no such command is registered (options then typed by JS type). */
+  /**
+   * Send even if no such command is registered (options then typed by JS
+   * type), or where its contexts / integration types do not allow it (a
+   * modified client).
+   */
   allowUnregistered?: boolean;
+  /**
+   * Where it is used (`context`): 0 a server, 1 the bot's DM, 2 a group DM or
+   * private channel. Default 0. 1 and 2 need `install: 'user'`.
+   */
+  context?: 0 | 1 | 2;
+  /**
+   * Which installation authorized it: 'guild' (default) or 'user' (the app is
+   * installed to the user's account: `authorizing_integration_owners` has key
+   * "1", and outside servers there is no `member`, only `user`).
+   */
+  install?: 'guild' | 'user';
+  /** A message command (type 3) used on this message: `target_id` and `data.resolved.messages`. */
+  targetMessage?: JsonObject;
+  /**
+   * An autocomplete request (interaction type 4) while this option is typed:
+   * its value is sent as typed (partial, unchecked, `focused: true`); the
+   * answer is callback type 8 with `choices`.
+   */
+  focused?: string;
+}
+
+/** What a test passes to `fake.pressButton()`: a click on a button of a message the bot sent. */
+export interface ComponentInput {
+  /** The message (as the bot sent or edited it) that carries the button. */
+  message: JsonObject;
+  customId: string;
+  userId?: string;
+  username?: string;
+  memberPermissions?: string | bigint;
+  locale?: string;
 }
 
 interface RecordBase {
@@ -79,8 +113,10 @@ export type InteractionRecord = CallbackRecord | WebhookRecord;
 export interface InteractionHandle {
   readonly id: string;
   readonly token: string;
+  /** Command name, or the custom_id of a pressed button. */
   readonly name: string;
-  readonly guildId: string;
+  /** Undefined in DMs and group DMs. */
+  readonly guildId: string | undefined;
   readonly channelId: string;
   readonly userId: string;
   /** The raw INTERACTION_CREATE `d` that was dispatched. */
@@ -120,11 +156,18 @@ export interface InteractionTiming {
   attachmentSizeLimit: number;
 }
 
+/** Interaction types: 2 application command, 3 message component, 4 autocomplete. */
+const InteractionType = { Command: 2, Component: 3, Autocomplete: 4 } as const;
+/** Callback types each interaction type may answer with (Discord's "interaction response types"). */
+const CALLBACKS: Record<number, readonly number[]> = { 2: [4, 5, 9], 3: [4, 5, 6, 7, 9], 4: [8] };
+const CHOICE_LIMIT = 25;
+const CHOICE_CHARS = 100;
+
 export class FakeInteraction implements InteractionHandle {
   readonly id: string;
   readonly token: string;
   readonly name: string;
-  readonly guildId: string;
+  readonly guildId: string | undefined;
   readonly channelId: string;
   readonly userId: string;
   readonly payload: JsonObject;
@@ -135,63 +178,109 @@ export class FakeInteraction implements InteractionHandle {
   #expired = false;
   #original: JsonObject | undefined;
   readonly #followUps = new Map<string, JsonObject>();
+  readonly #owners: JsonObject;
 
   constructor(
     world: World,
     private readonly factory: MessageFactory,
     commands: CommandStore,
-    input: InteractionInput,
+    input: InteractionInput | ComponentInput,
     private readonly timing: InteractionTiming,
   ) {
     this.id = world.ids.next();
     this.token = randomToken(`interaction:${this.id}`);
-    this.name = input.name;
-    this.guildId = input.guildId ?? world.defaultGuild.id;
-    const guild = world.guilds.get(this.guildId);
-    if (!guild) throw new Error(`fake-discord: unknown guild ${this.guildId}`);
-    this.channelId = input.channelId ?? guild.channels[0]?.id ?? world.defaultChannel.id;
-    const channel = world.channels.get(this.channelId);
-    if (!channel) throw new Error(`fake-discord: unknown channel ${this.channelId}`);
+    const component = 'customId' in input ? input : undefined;
+    const command = component ? undefined : (input as InteractionInput);
+    this.name = component ? component.customId : command!.name;
+    const context = command?.context ?? (component && !component.message.guild_id ? 1 : 0);
+    const install = command?.install ?? 'guild';
+    if (context !== 0 && install !== 'user' && !component) throw new Error('fake-discord: DMs and group DMs need install: "user"');
     this.userId = input.userId ?? '80351110224678912';
-    this.#log = new RecordLog(`interaction ${this.id} (/${this.name})`, 1000);
-
-    const command = commands.lookup(input.name, this.guildId);
-    if (!command && !input.allowUnregistered) {
-      throw new Error(
-        `fake-discord: /${input.name} is not registered (globally or in guild ${this.guildId}); ` +
-          'register it first or pass allowUnregistered: true',
-      );
-    }
     const user = makeUser(this.userId, input.username ?? 'groundling');
-    const options = buildOptions(command, input);
+    this.#log = new RecordLog(`interaction ${this.id} (${component ? `button ${this.name}` : `/${this.name}`})`, 1000);
+
+    let channelObject: JsonObject;
+    let guild: FakeGuild | undefined;
+    if (context === 0) {
+      this.guildId = (component ? String(component.message.guild_id) : command?.guildId) ?? world.defaultGuild.id;
+      guild = world.guilds.get(this.guildId);
+      if (!guild) throw new Error(`fake-discord: unknown guild ${this.guildId}`);
+      this.channelId = (component ? String(component.message.channel_id) : command?.channelId) ?? guild.channels[0]?.id ?? world.defaultChannel.id;
+      const channel = world.channels.get(this.channelId);
+      if (!channel) throw new Error(`fake-discord: unknown channel ${this.channelId}`);
+      channelObject = world.channelObject(channel);
+    } else {
+      this.guildId = undefined;
+      const given = component ? String(component.message.channel_id) : command?.channelId;
+      if (context === 1) {
+        const dm = world.dmChannel(this.userId);
+        this.channelId = dm.id;
+        channelObject = world.dmChannelObject(dm);
+      } else {
+        // A group DM the bot is not in: Discord sends a partial channel (type 3) with its recipients.
+        this.channelId = given ?? world.ids.next();
+        channelObject = { id: this.channelId, type: 3, name: null, recipients: [user], flags: 0 };
+      }
+    }
+
+    let data: JsonObject;
+    let type: number = InteractionType.Command;
+    if (component) {
+      type = InteractionType.Component;
+      data = { custom_id: component.customId, component_type: 2 };
+      const exists = JSON.stringify(component.message.components ?? []).includes(JSON.stringify(component.customId));
+      if (!exists) throw new Error(`fake-discord: the message has no component with custom_id ${component.customId}`);
+    } else {
+      const input = command!;
+      const commandType = input.targetMessage ? 3 : 1;
+      const registered = commands.lookup(input.name, this.guildId, commandType);
+      if (!registered && !input.allowUnregistered) {
+        throw new Error(
+          `fake-discord: ${commandType === 3 ? `message command "${input.name}"` : `/${input.name}`} is not registered (globally or in guild ${this.guildId}); ` +
+            'register it first or pass allowUnregistered: true',
+        );
+      }
+      if (registered && !input.allowUnregistered && !allowedIn(registered, context, install)) {
+        throw new Error(`fake-discord: /${input.name} is not available in context ${context} with a ${install} install (contexts / integration_types)`);
+      }
+      if (input.focused !== undefined) type = InteractionType.Autocomplete;
+      const options = commandType === 1 ? buildOptions(registered, input) : [];
+      const resolved = input.targetMessage ? { ...input.resolved, messages: { [String(input.targetMessage.id)]: deepClone(input.targetMessage) } } : input.resolved;
+      data = {
+        id: registered?.id ?? world.ids.next(),
+        name: input.name,
+        type: commandType,
+        ...(options.length ? { options } : {}),
+        ...(registered?.guild_id ? { guild_id: registered.guild_id } : {}),
+        ...(resolved ? { resolved: deepClone(resolved) } : {}),
+        ...(input.targetMessage ? { target_id: String(input.targetMessage.id) } : {}),
+      };
+    }
+    const permissions = String(input.memberPermissions ?? DEFAULT_MEMBER_PERMISSIONS);
+    this.#owners = install === 'user' ? { '1': this.userId } : { '0': this.guildId ?? '' };
     this.payload = {
       id: this.id,
       application_id: world.applicationId,
-      type: 2, // APPLICATION_COMMAND
+      type,
       token: this.token,
       version: 1,
-      data: {
-        id: command?.id ?? world.ids.next(),
-        name: input.name,
-        type: 1, // CHAT_INPUT
-        ...(options.length ? { options } : {}),
-        ...(command?.guild_id ? { guild_id: command.guild_id } : {}),
-        ...(input.resolved ? { resolved: deepClone(input.resolved) } : {}),
-      },
-      guild_id: this.guildId,
-      guild: { id: this.guildId, locale: 'en-US', features: [] },
+      data,
+      ...(guild ? { guild_id: guild.id, guild: { id: guild.id, locale: 'en-US', features: [] }, guild_locale: 'en-US' } : {}),
       channel_id: this.channelId,
-      channel: world.channelObject(channel),
-      member: world.memberObject(user, guild.joinedAt, String(input.memberPermissions ?? DEFAULT_MEMBER_PERMISSIONS)),
-      app_permissions: String(input.appPermissions ?? DEFAULT_APP_PERMISSIONS),
+      channel: channelObject,
+      // Outside servers there is no member, only the user.
+      ...(guild ? { member: world.memberObject(user, guild.joinedAt, permissions) } : { user }),
+      ...(component ? { message: deepClone(component.message) } : {}),
+      app_permissions: String(command?.appPermissions ?? DEFAULT_APP_PERMISSIONS),
       locale: input.locale ?? 'en-US',
-      guild_locale: 'en-US',
       // discord.js 14 reads these unconditionally; without them the event is lost.
       entitlements: [],
-      authorizing_integration_owners: { '0': this.guildId },
-      context: 0, // GUILD
+      authorizing_integration_owners: this.#owners,
+      context,
       attachment_size_limit: timing.attachmentSizeLimit,
     };
+    // A component's @original is the message the component is on.
+    if (component) this.#original = deepClone(component.message);
   }
 
   get records(): readonly InteractionRecord[] {
@@ -263,6 +352,10 @@ export class FakeInteraction implements InteractionHandle {
       const late = this.timing.ackTimeoutMs > 0 && Date.now() - this.dispatchedAt > this.timing.ackTimeoutMs;
       if (this.expired || late) throw Errors.unknownInteraction();
       if (this.#acknowledged) throw Errors.alreadyAcknowledged();
+      const interactionType = Number(this.payload.type);
+      if (!CALLBACKS[interactionType]?.includes(type)) {
+        throw Errors.invalidFormBody(['type'], 'INTERACTION_RESPONSE_TYPE_INVALID', `Interaction response type ${type} is not valid for interaction type ${interactionType}`);
+      }
       let message: JsonObject | undefined;
       const context = {
         channelId: this.channelId,
@@ -276,17 +369,20 @@ export class FakeInteraction implements InteractionHandle {
       } else if (type === 5) {
         const ephemeral = Number(data?.flags ?? 0) & MessageFlag.Ephemeral;
         message = this.factory.create({}, [], { ...context, flags: MessageFlag.Loading | ephemeral }, true);
-      } else if (type !== 9) {
-        // 6/7 are for component interactions, 8 for autocomplete; 1 is HTTP-only.
-        throw Errors.invalidFormBody(['type'], 'INTERACTION_RESPONSE_TYPE_INVALID', `Interaction response type ${type} is not valid for an application command`);
+      } else if (type === 7) {
+        // UPDATE_MESSAGE: the pressed message changes at once.
+        message = this.factory.edit(this.#original!, data ?? {}, files);
+      } else if (type === 8) {
+        checkChoices(data);
       }
       this.#acknowledged = true;
-      this.#original = message;
+      // 6 (DEFERRED_UPDATE_MESSAGE) keeps the pressed message as @original, unchanged.
+      if (type !== 6) this.#original = message;
       const result = withResponse
         ? {
             interaction: {
               id: this.id,
-              type: 2,
+              type: this.payload.type,
               ...(message
                 ? {
                     response_message_id: message.id,
@@ -344,14 +440,17 @@ export class FakeInteraction implements InteractionHandle {
   }
 
   #metadata(): JsonObject {
-    const member = this.payload.member as JsonObject;
+    const user = (this.payload.member as JsonObject | undefined)?.user ?? this.payload.user;
+    const data = this.payload.data as JsonObject;
     return {
       id: this.id,
-      type: 2,
-      user: member.user,
-      authorizing_integration_owners: { '0': this.guildId },
-      name: this.name,
-      command_type: 1,
+      type: this.payload.type,
+      user,
+      authorizing_integration_owners: this.#owners,
+      ...(this.payload.type === InteractionType.Component
+        ? { interacted_message_id: (this.payload.message as JsonObject).id }
+        : { name: this.name, command_type: data.type }),
+      ...(data.target_id ? { target_message_id: data.target_id } : {}),
     };
   }
 
@@ -383,6 +482,30 @@ export class FakeInteraction implements InteractionHandle {
   }
 }
 
+/** Whether a command's `contexts` and `integration_types` allow it here (Discord's defaults: everywhere, guild install). */
+function allowedIn(command: StoredCommand, context: number, install: 'guild' | 'user'): boolean {
+  const contexts = Array.isArray(command.contexts) ? command.contexts : [0, 1, 2];
+  const installs = Array.isArray(command.integration_types) ? command.integration_types : [0];
+  return contexts.includes(context) && installs.includes(install === 'user' ? 1 : 0);
+}
+
+/** An autocomplete answer: at most 25 choices, names of 1 to 100 characters, string values of at most 100. */
+function checkChoices(data: JsonObject | undefined): void {
+  const choices = data?.choices;
+  if (!Array.isArray(choices)) throw Errors.invalidFormBody(['data', 'choices'], 'BASE_TYPE_REQUIRED', 'This field is required');
+  if (choices.length > CHOICE_LIMIT) throw Errors.invalidFormBody(['data', 'choices'], 'BASE_TYPE_MAX_LENGTH', `Must be ${CHOICE_LIMIT} or fewer in length.`);
+  choices.forEach((choice: unknown, index) => {
+    const name = isJsonObject(choice) ? choice.name : undefined;
+    const value = isJsonObject(choice) ? choice.value : undefined;
+    if (typeof name !== 'string' || name.length < 1 || name.length > CHOICE_CHARS) {
+      throw Errors.invalidFormBody(['data', 'choices', index, 'name'], 'BASE_TYPE_BAD_LENGTH', `Must be between 1 and ${CHOICE_CHARS} in length.`);
+    }
+    if (typeof value === 'string' ? value.length > CHOICE_CHARS : typeof value !== 'number') {
+      throw Errors.invalidFormBody(['data', 'choices', index, 'value'], 'BASE_TYPE_BAD_LENGTH', `Must be between 1 and ${CHOICE_CHARS} in length.`);
+    }
+  });
+}
+
 type OptionDef = JsonObject & { name: string; type: number };
 
 /** Builds `data.options`, typing record values from the registered definition. */
@@ -408,9 +531,14 @@ function buildOptions(command: StoredCommand | undefined, input: InteractionInpu
     leaf = deepClone(input.options as JsonObject[]);
   } else {
     const values = (input.options ?? {}) as Readonly<Record<string, OptionValue>>;
-    leaf = Object.entries(values).map(([name, value]) => typedOption(label, name, value, defs));
-    for (const def of defs ?? []) {
-      if (def.required === true && !(def.name in values)) throw new Error(`fake-discord: ${label} requires option "${def.name}"`);
+    leaf = Object.entries(values).map(([name, value]) =>
+      // What is being typed is sent as is: partial, unchecked, and always a string until it is chosen.
+      name === input.focused ? { name, type: defs?.find((d) => d.name === name)?.type ?? 3, value: String(value), focused: true } : typedOption(label, name, value, defs),
+    );
+    if (input.focused === undefined) {
+      for (const def of defs ?? []) {
+        if (def.required === true && !(def.name in values)) throw new Error(`fake-discord: ${label} requires option "${def.name}"`);
+      }
     }
   }
   return path.reduceRight<JsonObject[]>((options, level) => [{ ...level, options }], leaf);

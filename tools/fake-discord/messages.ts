@@ -129,7 +129,29 @@ export class MessageFactory {
   }
 }
 
+/** Message components: at most 5 action rows (type 1) of at most 5 buttons (type 2), custom_id ≤ 100, label ≤ 80. */
+function checkComponents(components: unknown): void {
+  if (!Array.isArray(components)) return;
+  if (components.length > 5) throw Errors.invalidFormBody(['components'], 'BASE_TYPE_MAX_LENGTH', 'Must be 5 or fewer in length.');
+  components.forEach((row: unknown, r) => {
+    const inner = isJsonObject(row) ? row.components : undefined;
+    if (!isJsonObject(row) || row.type !== 1 || !Array.isArray(inner) || inner.length < 1 || inner.length > 5) {
+      throw Errors.invalidFormBody(['components', r], 'BASE_TYPE_BAD_LENGTH', 'An action row holds 1 to 5 components.');
+    }
+    inner.forEach((button: unknown, b) => {
+      const at = ['components', r, 'components', b];
+      if (!isJsonObject(button) || button.type !== 2) throw Errors.invalidFormBody(at, 'COMPONENT_TYPE_INVALID', 'Only buttons are supported by this fake.');
+      const link = button.style === 5;
+      if (!link && (typeof button.custom_id !== 'string' || button.custom_id.length < 1 || button.custom_id.length > 100)) {
+        throw Errors.invalidFormBody([...at, 'custom_id'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
+      }
+      checkLength(button.label, 80, [...at, 'label']);
+    });
+  });
+}
+
 function checkPayload(body: JsonObject, files: ReceivedFile[], maxUploadBytes: number): void {
+  checkComponents(body.components);
   if ('content' in body && body.content !== null) {
     if (typeof body.content !== 'string') throw Errors.invalidFormBody(['content'], 'BASE_TYPE_STRING', 'Must be a string.');
     if ([...body.content].length > MAX_CONTENT) {

@@ -15,7 +15,7 @@ import type { APIUser } from 'discord.js';
 import { CommandStore, type CommandWriteRecord, type StoredCommand } from './commands.js';
 import { FakeGateway, type GatewayEventRecord } from './gateway.js';
 import type { ReceivedFile } from './http.js';
-import { FakeInteraction, type InteractionHandle, type InteractionInput } from './interactions.js';
+import { FakeInteraction, type ComponentInput, type InteractionHandle, type InteractionInput } from './interactions.js';
 import { MessageFactory } from './messages.js';
 import { createRestHandler, type ChannelMessageRecord, type FailureRule, type RequestRecord } from './rest.js';
 import { World, type WorldOptions } from './state.js';
@@ -24,7 +24,7 @@ import { RecordLog, withTimeout, type JsonObject } from './util.js';
 export type { CommandWriteRecord, StoredCommand } from './commands.js';
 export type { GatewayEventRecord } from './gateway.js';
 export type { ReceivedFile } from './http.js';
-export type { CallbackRecord, InteractionHandle, InteractionInput, InteractionRecord, OptionValue, WebhookRecord } from './interactions.js';
+export type { CallbackRecord, ComponentInput, InteractionHandle, InteractionInput, InteractionRecord, OptionValue, WebhookRecord } from './interactions.js';
 export type { ChannelMessageRecord, FailureRule, RequestRecord } from './rest.js';
 export { DEFAULT_APP_PERMISSIONS, DEFAULT_MEMBER_PERMISSIONS, Permission } from './state.js';
 export { FakeDiscordClosedError, FakeDiscordTimeoutError, type JsonObject } from './util.js';
@@ -86,8 +86,14 @@ export interface FakeDiscord {
   dispatch(event: string, data: unknown): void;
 
   // --- interactions ---
-  /** Dispatches INTERACTION_CREATE for a chat-input command; throws if no gateway session exists. */
+  /**
+   * Dispatches INTERACTION_CREATE for an application command (a slash command,
+   * a message command with `targetMessage`, autocomplete with `focused`);
+   * throws if no gateway session exists.
+   */
   sendInteraction(input: InteractionInput): InteractionHandle;
+  /** Dispatches INTERACTION_CREATE for a click on a button of `input.message` (interaction type 3). */
+  pressButton(input: ComponentInput): InteractionHandle;
   readonly interactions: readonly InteractionHandle[];
   /** Expires an interaction's token (see InteractionHandle.expire). */
   expireInteraction(id: string): void;
@@ -249,6 +255,14 @@ class FakeDiscordServer implements FakeDiscord {
   }
 
   sendInteraction(input: InteractionInput): InteractionHandle {
+    return this.#dispatchInteraction(input);
+  }
+
+  pressButton(input: ComponentInput): InteractionHandle {
+    return this.#dispatchInteraction(input);
+  }
+
+  #dispatchInteraction(input: InteractionInput | ComponentInput): InteractionHandle {
     if (this.#closed) throw new Error('fake-discord: closed');
     if (!this.#gateway.hasSession) {
       throw new Error('fake-discord: no gateway session; wait for the client to be ready (clientReady) before sending interactions');

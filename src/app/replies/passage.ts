@@ -13,17 +13,28 @@ function breakFences(text: string): string {
   return text.replace(/`(?=`)/g, '`' + ZERO_WIDTH_SPACE);
 }
 
+const block = (body: string) => `${FENCE}\n${body}\n${FENCE}\n`;
+
 /**
- * The reply for a generated passage: the text in a code block, then the
- * signature (e.g. "— shakespeare v3"). `fileName` names the attachment used
- * when the text is too long to show whole.
+ * The reply for a generated passage: the text in a code block, then `notes`
+ * (one short line each) and the signature (e.g. "— shakespeare v3").
+ * `fileName` names the attachment used when the text is too long to show
+ * whole; `whole` says whether the message shows all of it.
  */
-export function passageReply(text: string, signature: string, fileName: string): Reply {
-  const block = (body: string) => `${FENCE}\n${body}\n${FENCE}\n`;
-  const whole = block(breakFences(text)) + signature;
-  if (whole.length <= MESSAGE_LIMIT) return { content: whole };
-  const note = `*Cut short here; all ${text.length} characters are in ${fileName}.*\n`;
-  const budget = MESSAGE_LIMIT - block('').length - note.length - signature.length - 1;
+export function passageReply(text: string, signature: string, fileName: string, notes: readonly string[] = []): Reply & { whole: boolean } {
+  const tail = notes.map((n) => `*${n}*\n`).join('') + signature;
+  const whole = block(breakFences(text)) + tail;
+  if (whole.length <= MESSAGE_LIMIT) return { content: whole, whole: true };
+  const cut = `*Cut short here; all ${text.length} characters are in ${fileName}.*\n`;
+  const budget = MESSAGE_LIMIT - block('').length - cut.length - tail.length - 1;
   const excerpt = cutText(breakFences(text), budget) + '…';
-  return { content: block(excerpt) + note + signature, files: [{ name: fileName, data: Buffer.from(text, 'utf8') }] };
+  return { content: block(excerpt) + cut + tail, files: [{ name: fileName, data: Buffer.from(text, 'utf8') }], whole: false };
+}
+
+/** The text of a passage message made by passageReply (its excerpt when it was cut); undefined for any other message. */
+export function passageText(content: string): string | undefined {
+  if (!content.startsWith(`${FENCE}\n`)) return undefined;
+  // breakFences leaves no two backticks in a row, so the first fence after the opening one closes the block.
+  const end = content.indexOf(`\n${FENCE}\n`, FENCE.length);
+  return end < 0 ? undefined : content.slice(FENCE.length + 1, end).replaceAll(`\`${ZERO_WIDTH_SPACE}`, '`');
 }

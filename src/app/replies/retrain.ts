@@ -56,6 +56,7 @@ export function outcomeText(modelName: string, o: RunOutcome, mention: Mention):
   const losses = o.newValLoss !== undefined || o.oldValLoss !== undefined ? `; validation loss ${loss(o.oldValLoss)} (${o.servingVersion ?? 'none'}) → ${loss(o.newValLoss)} (candidate)` : '';
   const head = {
     published: `Retrain ${o.id} published ${modelName} ${o.version}, now serving`,
+    stored: `Retrain ${o.id} stored ${modelName} ${o.version} without making it current`,
     rejected: `Retrain ${o.id} finished; the candidate was not published`,
     failed: `Retrain ${o.id} failed`,
     cancelled: `Retrain ${o.id} was cancelled; nothing was published`,
