@@ -1,31 +1,44 @@
 // npm run bench: every benchmark in one run; figures and ratios measured side
-// by side, printed as tables.
+// by side, printed as tables. `--only` picks some (the soak is only run when asked).
 import os from 'node:os';
-import { parseArgs } from 'node:util';
+import { Option } from 'commander';
+import { cliProgram, main, numberArg } from '../src/cli/program.js';
 import { benchBurst } from './burst.js';
 import { benchMl } from './ml.js';
 import { benchBurstDuringRetrain } from './retrain.js';
+import { benchSoak } from './soak.js';
 
-const { values: a } = parseArgs({
-  options: {
-    models: { type: 'string', default: 'models' },
-    name: { type: 'string', default: 'shakespeare' },
-    only: { type: 'string' },
-    'retrain-minutes': { type: 'string', default: '1.5' },
-  },
-  strict: true,
+const SUITES = ['ml', 'burst', 'retrain', 'soak'] as const;
+const { program } = cliProgram('bench', 'Benchmarks of the served model: generation, training, bursts through the fake Discord, the soak.');
+program
+  .optionsGroup('Benchmarks:')
+  .addOption(new Option('--only <suites>', `comma-separated, of ${SUITES.join(', ')} (default: all but soak)`))
+  .option('--retrain-minutes <n>', 'time budget of the retrain the burst runs beside', numberArg(), 1.5)
+  .option('--soak-interactions <n>', 'interactions in the soak', numberArg(), 10_000)
+  .option('--soak-seconds <n>', 'how long the soak sends them', numberArg(), 180)
+  .parse();
+const a = program.opts<{ name: string; models: string; only?: string; retrainMinutes: number; soakInteractions: number; soakSeconds: number }>();
+const only = a.only?.split(',').map((s) => s.trim());
+const bad = only?.filter((s) => !(SUITES as readonly string[]).includes(s));
+const run = (suite: (typeof SUITES)[number]) => (only ? only.includes(suite) : suite !== 'soak');
+
+await main('bench', async () => {
+  if (bad?.length) throw new Error(`--only: unknown ${bad.join(', ')} (choose from ${SUITES.join(', ')})`);
+  console.log(`bardbot benchmarks — ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString()}`);
+  if (run('ml')) {
+    console.log('\n## Generation and training');
+    console.table(await benchMl(a.models, a.name));
+  }
+  if (run('burst')) {
+    console.log('\n## 200-interaction burst through the fake Discord');
+    console.table(await benchBurst(a.models, a.name));
+  }
+  if (run('retrain')) {
+    console.log('\n## The burst while a retrain runs');
+    console.table(await benchBurstDuringRetrain(a.models, a.name, a.retrainMinutes));
+  }
+  if (run('soak')) {
+    console.log('\n## The soak: interactions for minutes, with hot-swaps and worker kills');
+    console.table(await benchSoak(a.models, a.name, { interactions: a.soakInteractions, seconds: a.soakSeconds, swaps: 20, kills: 3, length: 40 }));
+  }
 });
-
-console.log(`bardbot benchmarks — ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${os.cpus().length} cores, Node ${process.version}, ${new Date().toISOString()}`);
-if (!a.only || a.only === 'ml') {
-  console.log('\n## Generation and training (issue: foundation)');
-  console.table(await benchMl(a.models, a.name));
-}
-if (!a.only || a.only === 'burst') {
-  console.log('\n## 200-interaction burst through the fake Discord (issue: bot)');
-  console.table(await benchBurst(a.models, a.name));
-}
-if (!a.only || a.only === 'retrain') {
-  console.log('\n## The burst while a retrain runs (issue: retraining)');
-  console.table(await benchBurstDuringRetrain(a.models, a.name, Number(a['retrain-minutes'])));
-}

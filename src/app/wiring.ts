@@ -23,6 +23,8 @@ export interface App {
   commands: ReadonlyMap<string, Command>;
   services: Services;
   retrain: RetrainController;
+  /** The serving parts behind the generator facade, for operations tooling (the soak benchmark, health checks). */
+  serving: { manager: ServingManager; pool: WorkerPool };
   /** Serves the registry's current version now (after a publish or a rollback). */
   sync(): Promise<VersionRef>;
   /** Runs commands for an adapter, with a per-user cooldown of `cooldownSeconds` (default COOLDOWN_SECONDS). */
@@ -81,6 +83,7 @@ export async function startApp(config: Config): Promise<App> {
     commands,
     services,
     retrain,
+    serving: { manager, pool },
     sync,
     dispatcher: (cooldownSeconds = config.COOLDOWN_SECONDS) => new Dispatcher(commands, services, new Cooldowns(cooldownSeconds)),
     async startSchedule() {
