@@ -4,8 +4,9 @@
 // requests go to it; requests already running finish on the version they
 // started with, and that version is freed after its last request.
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { log } from '../log.js';
+import { moduleUrl, startWorker } from '../runtime/entry.js';
 import { Vocabulary } from '../ml/vocab.js';
 import { GenerationInputError, validateRequest } from '../ml/generate.js';
 import type { ModelRegistry, VersionRef } from '../registry/registry.js';
@@ -39,8 +40,7 @@ interface WorkerHandle {
   waiters: Map<string, { resolve: () => void; reject: (e: Error) => void }>;
 }
 
-const TS_WORKER = new URL('../ts-worker.mjs', import.meta.url);
-const WORKER_MODULE = new URL('./worker.ts', import.meta.url).href;
+const WORKER_MODULE = moduleUrl('./worker.js', import.meta.url);
 
 export class GenerationService extends EventEmitter implements Generator {
   private readonly workers: WorkerHandle[] = [];
@@ -145,7 +145,7 @@ export class GenerationService extends EventEmitter implements Generator {
   }
 
   private spawn(): WorkerHandle {
-    const worker = new Worker(TS_WORKER, { workerData: { module: WORKER_MODULE }, env: process.env });
+    const worker = startWorker(WORKER_MODULE, { env: process.env });
     const handle: WorkerHandle = { worker, inFlight: 0, waiters: new Map(), ready: Promise.resolve() };
     handle.ready = new Promise<void>((resolve, reject) => {
       worker.once('error', reject);
