@@ -7,6 +7,7 @@
 // is imported, so entry points validate the config first.
 import dotenv from 'dotenv';
 import { z } from 'zod';
+import { BACKENDS } from './ml/backend-names.js';
 import { scheduleProblem } from './scheduler/cron.js';
 
 const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id (17 to 20 digits)');
@@ -15,6 +16,7 @@ const number = () =>
     error: (issue) => (issue.code !== 'invalid_type' ? undefined : issue.expected === 'int' ? 'must be a whole number' : 'must be a number'),
   });
 const seconds = number().min(0);
+const backend = z.enum(BACKENDS, { error: `must be one of ${BACKENDS.join(', ')}` });
 const snowflakeList = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
@@ -57,6 +59,10 @@ const fields = z.object({
   RETRAIN_KEEP_VERSIONS: number().int().min(2).default(5),
   /** Channel that gets the outcome of every retrain. */
   RETRAIN_REPORT_CHANNEL_ID: snowflake.optional(),
+  /** Pin the tfjs backend of both jobs, or of one (read by src/ml/backend.ts; the per-job one wins). */
+  BARDBOT_BACKEND: backend.optional(),
+  BARDBOT_GENERATE_BACKEND: backend.optional(),
+  BARDBOT_TRAIN_BACKEND: backend.optional(),
 });
 
 const configSchema = fields.superRefine((c, ctx) => {

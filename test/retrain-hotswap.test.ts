@@ -17,7 +17,7 @@ const unloaded: { version: string; tensors: number }[] = [];
 let baseline: number;
 
 beforeAll(async () => {
-  await initBackend();
+  await initBackend('train');
   l = await makeLayout();
   await retrain(l.job({ epochs: 1 }));
   service = await GenerationService.start({ registry: l.registry, modelName: l.name, workers: 1 });

@@ -19,7 +19,7 @@ const { values: a } = parseArgs({
 });
 
 try {
-  const backend = await initBackend();
+  const backend = await initBackend('train');
   const registry = new ModelRegistry(a.models!);
   const ref = a.version ? await registry.verify(a.name!, a.version) : (await registry.resolveServable(a.name!)).ref;
   const loaded = await loadVersion(ref.dir);

@@ -24,7 +24,7 @@ const { values: a } = parseArgs({
 const optional = (v: string | undefined) => (v === undefined ? undefined : Number(v));
 
 try {
-  await initBackend();
+  await initBackend('generate');
   const registry = new ModelRegistry(a.models!);
   const ref = a.version ? await registry.verify(a.name!, a.version) : (await registry.resolveServable(a.name!)).ref;
   const loaded = await loadVersion(ref.dir);

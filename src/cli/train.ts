@@ -56,7 +56,7 @@ const config: TrainConfig = {
   seed: num('seed', a.seed),
 };
 
-const backend = await initBackend();
+const backend = await initBackend('train');
 const corpus = await readCorpus(a.corpus ?? path.join('data', a.name!));
 const runDir = path.join(a.runs!, a.name!);
 await mkdir(runDir, { recursive: true });

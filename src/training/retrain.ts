@@ -126,7 +126,7 @@ function servingLoss(serving: Serving, val: string, streams: number): { loss?: n
 }
 
 export async function retrain(job: RetrainJob, { signal, onProgress }: RetrainHooks = {}): Promise<RetrainResult> {
-  const backend = await initBackend();
+  const backend = await initBackend('train');
   const registry = new ModelRegistry(job.modelsDir);
   const corpus = await readCorpus(job.corpusDir);
   const { serving, why: noServing } = await loadServing(registry, job.modelName);

@@ -40,7 +40,7 @@ export async function publishTinyModel(root: string, opts: TinyModelOptions = {}
     warmupSteps: 5,
     evalStreams: 8,
   };
-  const backend = await initBackend();
+  const backend = await initBackend('train');
   const result = await train({ text, config });
   const dir = await mkdtemp(path.join(tmpdir(), 'tiny-model-'));
   try {
