@@ -7,6 +7,7 @@
 // the pure-JS cpu backend.
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import util from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { log } from '../log.js';
 import { pinnedBackend, type BackendName, type Job } from './backend-names.js';
@@ -24,6 +25,8 @@ let chosen: Promise<BackendInfo> | undefined;
 
 async function tryNode(): Promise<string | undefined> {
   try {
+    // tfjs-node 4.22 calls util.isNullOrUndefined, which Node 23 removed.
+    (util as { isNullOrUndefined?: (v: unknown) => boolean }).isNullOrUndefined ??= (v) => v === null || v === undefined;
     // Optional dependency: its install fetches libtensorflow, which can fail.
     await import('@tensorflow/tfjs-node' as string);
     if (await tf.setBackend('tensorflow')) return undefined;
