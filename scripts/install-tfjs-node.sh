@@ -32,14 +32,23 @@ if [ ! -f "$LIBS/lib/libtensorflow_cc.so.2" ]; then
   mkdir -p "$CACHE"
   wheel=$(ls "$CACHE"/tensorflow_cpu-"$TF_VERSION"-*.whl 2>/dev/null | head -n1 || true)
   if [ -z "$wheel" ]; then
+    if ! command -v pip >/dev/null; then
+      echo "tfjs-node: skipped, pip is not installed (it downloads the tensorflow-cpu==$TF_VERSION wheel)"
+      exit 0
+    fi
     # Few retries and a short timeout: pip tries its default index first,
     # which may be unreachable while a configured mirror has the wheel.
     if ! out=$(pip download --no-deps --only-binary=:all: --python-version 3.11 --platform manylinux_2_27_x86_64 \
       --retries 1 --timeout 15 "tensorflow-cpu==$TF_VERSION" -d "$CACHE" 2>&1); then
-      echo "tfjs-node: skipped, pip could not download tensorflow-cpu==$TF_VERSION ($(printf '%s\n' "$out" | grep -m1 -i error || echo 'no error line'))"
+      why=$(printf '%s\n' "$out" | grep '^ERROR' | tail -n1 || true)
+      echo "tfjs-node: skipped, pip could not download tensorflow-cpu==$TF_VERSION (${why:-$(printf '%s\n' "$out" | tail -n1)})"
       exit 0
     fi
     wheel=$(ls "$CACHE"/tensorflow_cpu-"$TF_VERSION"-*.whl | head -n1)
+  fi
+  if ! command -v unzip >/dev/null; then
+    echo "tfjs-node: skipped, unzip is not installed (it extracts libtensorflow from the wheel)"
+    exit 0
   fi
   tmp=$(mktemp -d "$CACHE/extract.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
