@@ -1,7 +1,8 @@
 // The production start: `npm run build` compiles src/ and commands/ to dist/,
 // `npm start` runs `node dist/src/main.js` with no TypeScript loader (its
-// generation worker and command modules are the compiled .js files), and a
-// SIGTERM sent to `npm start` reaches the bot, which shuts down cleanly.
+// generation worker, trainer process and command modules are the compiled .js
+// files), and a SIGTERM sent to `npm start` reaches the bot, which shuts down
+// cleanly.
 import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -63,6 +64,16 @@ describe('the production build', () => {
     expect(code).toBe(0);
     expect(output).toMatch(/```\nROMEO:[\s\S]+```\n— shakespeare v1/);
     expect(output).toContain('"job":"generate"');
+  });
+
+  it('a retrain from the compiled controller runs the compiled trainer process and publishes', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['test/fixtures/dist-retrain.mjs'], {
+      cwd: ROOT,
+      env: { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'warn' },
+    });
+    const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { outcome: string; version: string; trainedOn: string };
+    expect(r).toMatchObject({ outcome: 'published', version: 'v1' });
+    expect(['tensorflow', 'wasm']).toContain(r.trainedOn);
   });
 
   it('a SIGTERM sent to npm start reaches the bot, which shuts down and exits 0', async () => {
