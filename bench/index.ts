@@ -3,7 +3,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchBurst } from './burst.js';
-import { benchMl } from './ml.js';
+import { benchMl } from './ml-all.js';
 import { benchBurstDuringRetrain } from './retrain.js';
 
 const { values: a } = parseArgs({

@@ -73,23 +73,28 @@ describe('model registry', () => {
   it('SIGKILL at any moment of a publish never exposes a half-written version', async () => {
     const r = await tempRegistry();
     await publishBytes(r, 'm', 10);
+    const modelDir = path.join(r.root, 'm');
+    // A publisher's staging folder is named after its pid.
+    const staging = async (pid: number) => (await readdir(modelDir)).some((e) => e.startsWith(`.staging-${pid}-`));
     let killedMidPublish = 0;
-    // Kill at staggered moments until two kills landed mid-publish (bounded).
-    for (let attempt = 0; attempt < 16 && killedMidPublish < 2; attempt++) {
-      const delayMs = (attempt * 20) % 160;
-      const before = (await r.versions('m')).length;
+    // Kill while a publish is under way, at staggered moments into it (copy,
+    // checksums, metadata, fsync, rename), until three kills landed mid-publish.
+    // Waiting for the staging folder, not for a clock, keeps this independent of
+    // how fast the child starts and publishes (it differs between Node versions).
+    for (let attempt = 0; attempt < 16 && killedMidPublish < 3; attempt++) {
       const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/publish-loop.ts', r.root], { stdio: 'ignore' });
-      // Wait (bounded) until the child is publishing, then kill it a little later.
-      for (let i = 0; i < 300 && (await r.versions('m')).length === before; i++) await new Promise((res) => setTimeout(res, 20));
-      await new Promise((res) => setTimeout(res, delayMs));
+      const exited = new Promise((res) => child.once('exit', res));
+      const pid = child.pid!;
+      for (let i = 0; i < 5000 && !(await staging(pid)); i++) await new Promise((res) => setTimeout(res, 2));
+      await new Promise((res) => setTimeout(res, (attempt * 7) % 40));
       child.kill('SIGKILL');
-      await new Promise((res) => child.once('exit', res));
-      if ((await readdir(path.join(r.root, 'm'))).some((e) => e.startsWith('.staging'))) killedMidPublish++;
+      await exited;
+      if (await staging(pid)) killedMidPublish++;
       // Every visible version verifies, and current points at one of them.
       for (const v of await r.versions('m')) await r.verify('m', v);
       expect(await r.versions('m')).toContain((await r.current('m')).version);
     }
-    expect(killedMidPublish).toBeGreaterThan(0);
+    expect(killedMidPublish).toBe(3);
     // The dead publishers' staging folders are cleaned by the next publish.
     await publishBytes(r, 'm', 10);
     expect((await readdir(path.join(r.root, 'm'))).filter((e) => e.startsWith('.staging'))).toEqual([]);

@@ -12,7 +12,7 @@ import { makeLayout, type Layout } from './helpers/retrain-fixture.js';
 let l: Layout;
 
 beforeAll(async () => {
-  await initBackend();
+  await initBackend('train');
   l = await makeLayout();
 });
 

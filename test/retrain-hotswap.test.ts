@@ -26,7 +26,7 @@ const unloaded: { version: string; tensors: number }[] = [];
 let baseline: number;
 
 beforeAll(async () => {
-  await initBackend();
+  await initBackend('train');
   l = await makeLayout();
   await retrain(l.job({ epochs: 1 }));
   service = new ServingManager(await WorkerPool.start({ workers: 1, maxQueue: 256 }));

@@ -3,9 +3,10 @@
 // and refuses requests beyond the queue bound. Which version to load, and
 // when, is the manager's decision (manager.ts).
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { log } from '../log.js';
 import { GenerationInputError, type GenerationRequest } from '../ml/generate.js';
+import { moduleUrl, startWorker } from '../runtime/entry.js';
 import type { FromWorker, ToWorker, VersionToLoad } from './protocol.js';
 import { QueueFullError, type GenerateResult } from './types.js';
 
@@ -44,8 +45,7 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-const TS_WORKER = new URL('../ts-worker.mjs', import.meta.url);
-const WORKER_MODULE = new URL('./worker.ts', import.meta.url).href;
+const WORKER_MODULE = moduleUrl('./worker.js', import.meta.url);
 
 export class WorkerPool extends EventEmitter<PoolEvents> {
   private readonly workers: WorkerHandle[] = [];
@@ -111,7 +111,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   }
 
   private spawn(): WorkerHandle {
-    const worker = new Worker(TS_WORKER, { workerData: { module: WORKER_MODULE }, env: process.env });
+    const worker = startWorker(WORKER_MODULE, { env: process.env });
     const handle: WorkerHandle = { worker, inFlight: 0, waiters: new Map(), ready: Promise.resolve() };
     handle.ready = new Promise<void>((resolve, reject) => {
       worker.once('error', reject);

@@ -108,5 +108,5 @@ port.on('message', (m: ToWorker) => {
   }
 });
 
-const info = await initBackend(process.env.BARDBOT_BACKEND);
+const info = await initBackend('generate');
 send({ type: 'ready', backend: info.name, reason: info.reason });

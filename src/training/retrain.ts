@@ -104,7 +104,7 @@ function warmStartProblem(serving: Serving, vocab: Vocabulary, config: TrainConf
 }
 
 export async function retrain(job: RetrainJob, { signal, onProgress }: RetrainHooks = {}): Promise<RetrainResult> {
-  const backend = await initBackend();
+  const backend = await initBackend('train');
   const registry = new ModelRegistry(job.modelsDir);
   const corpus = await readCorpus(job.corpusDir);
   const { serving, why: noServing } = await loadServing(registry, job.modelName);
