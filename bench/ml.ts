@@ -10,6 +10,9 @@ import { makeRng } from '../src/ml/rng.js';
 import { sample } from '../src/ml/sampling.js';
 import { loadFromRegistry, type LoadedModel } from '../src/registry/loader.js';
 import { ModelRegistry } from '../src/registry/registry.js';
+import { workersFor } from '../src/training/loop.js';
+import { Replicas } from '../src/training/parallel/coordinator.js';
+import { DEFAULT_TRAIN_CONFIG } from '../src/training/settings.js';
 
 export interface Row {
   what: string;
@@ -55,6 +58,28 @@ function trainCharsPerSec(arch: LoadedModel['metadata']['architecture'], steps: 
   return cps;
 }
 
+/** The training loop's step (clipped Adam) shared by `workers` replica threads, on one fixed batch. */
+async function parallelTrainCharsPerSec(arch: LoadedModel['metadata']['architecture'], workers: number, steps: number): Promise<number> {
+  const model = buildModel(arch, 1);
+  const optimizer = tf.train.adam(1e-3);
+  const replicas = await Replicas.start(workers, model, optimizer);
+  try {
+    const [b, t] = [64, 64];
+    const rng = makeRng(3);
+    const ids = () => Int32Array.from({ length: b * t }, () => Math.floor(rng() * arch.vocabSize));
+    const batch = { xs: ids(), ys: ids(), rows: b, seqLen: t };
+    // Each replica is a fresh isolate: its JIT needs a few steps before the times settle.
+    for (let i = 0; i < 3; i++) await replicas.step(batch, 1e-3, 5);
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) await replicas.step(batch, 1e-3, 5);
+    return (steps * b * t) / seconds(t0);
+  } finally {
+    await replicas.terminate();
+    model.dispose();
+    optimizer.dispose();
+  }
+}
+
 /** Every ml figure on `backend`; throws if it cannot initialise. */
 export async function benchMlOn(backend: BackendName, modelsDir: string, name: string): Promise<Row[]> {
   await initBackend('generate', backend);
@@ -93,6 +118,16 @@ export async function benchMlOn(backend: BackendName, modelsDir: string, name: s
 
   const trained = trainCharsPerSec(m.metadata.architecture, 4);
   rows.push({ what: 'training seq 64 × batch 64 (on wasm: bardbot kernels)', value: `${trained.toFixed(0)} chars/s` });
+  const workers = workersFor(DEFAULT_TRAIN_CONFIG);
+  if (workers > 1) {
+    const parallel = await parallelTrainCharsPerSec(m.metadata.architecture, workers, 4);
+    rows.push(
+      { what: `training seq 64 × batch 64, ${workers} worker threads (data-parallel)`, value: `${parallel.toFixed(0)} chars/s` },
+      { what: `ratio ${workers} workers / 1 thread (bar ≥ 1.6× at 2)`, value: `${(parallel / trained).toFixed(2)}×` },
+    );
+  } else {
+    rows.push({ what: 'training on worker threads', value: `skipped: ${backend === 'wasm' ? 'one core' : `one worker on ${backend}`}` });
+  }
   if (backend === 'wasm') {
     restoreStockKernels();
     const stock = trainCharsPerSec(m.metadata.architecture, 1);

@@ -44,7 +44,7 @@ const fields = z.object({
   MODEL_NAME: z.string().regex(/^[\w-]+$/, 'must be letters, digits, - or _').default('shakespeare'),
   /** How often to look for a new current version in the registry (0: never). */
   MODEL_WATCH_SECONDS: duration('seconds', 1000, 0.5, 3600, 'never').default(5),
-  GEN_WORKERS: number().int().min(1).max(64).default(1),
+  GEN_WORKERS: number().int().min(1).max(64).optional(),
   GEN_MAX_QUEUE: number().int().min(1).default(256),
   /** Per-user wait between two generations (0: none). */
   COOLDOWN_SECONDS: duration('seconds', 1000, 0, 86_400).default(5),

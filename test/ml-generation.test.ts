@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/ml/backend.js';
 import { CharDecoder } from '../src/ml/decoder.js';
 import { evaluateLoss } from '../src/ml/evaluate.js';
-import { BatchGenerator, GenerationInputError, generate, validateRequest } from '../src/ml/generate.js';
+import { BatchGenerator, ENDING_SLACK, GenerationInputError, LIMITS, generate, validateRequest } from '../src/ml/generate.js';
 import { buildModel } from '../src/ml/model.js';
 import { makeRng } from '../src/ml/rng.js';
 import { sample, softmax } from '../src/ml/sampling.js';
@@ -95,6 +95,42 @@ describe('stateful decoding', () => {
     expect(done.second).toBe(generate(decoder, trained.vocab, [{ seed: 'c', length: 3, temperature: 1, rngSeed: 9 }])[0]);
   });
 
+  it('a burst decodes in one batch: every queued request joins the next step', () => {
+    const decoder = new CharDecoder(trained.model);
+    const batch = new BatchGenerator<number>(decoder, trained.vocab);
+    for (let i = 0; i < 200; i++) batch.add(i, { seed: 'ab', length: 3, temperature: 1, rngSeed: i });
+    const rows: number[] = [];
+    const step = decoder.step.bind(decoder);
+    decoder.step = (ids, state) => {
+      rows.push(ids.length);
+      return step(ids, state);
+    };
+    let finished = 0;
+    while (batch.size > 0) finished += batch.step().length;
+    expect(rows).toEqual([200, 200, 200]);
+    expect(finished).toBe(200);
+  });
+
+  it("ending 'line' finishes the line the period ends, dropping its newline", () => {
+    const decoder = new CharDecoder(trained.model);
+    const [text] = generate(decoder, trained.vocab, [{ seed: 'a', length: 20, temperature: 0.5, rngSeed: 7, ending: 'line' }]);
+    // 20 characters end mid-line ("...abc"); the line's "de" follows, within 15 % more.
+    expect(text).toBe('a' + 'bcde\n' + 'abcde\n'.repeat(2) + 'abcde');
+  });
+
+  it("ending 'line' without any line end in reach stops at the slack, never past the length limit", () => {
+    const vocab = Vocabulary.fromText('abcdefghij');
+    const model = buildModel({ vocabSize: vocab.size, layers: 1, units: 8, dropout: 0 }, 5);
+    const decoder = new CharDecoder(model);
+    const [short, long] = generate(decoder, vocab, [
+      { seed: '', length: 100, temperature: 1, rngSeed: 1, ending: 'line' },
+      { seed: '', length: LIMITS.maxLength, temperature: 1, rngSeed: 1, ending: 'line' },
+    ]);
+    expect(short.length).toBe(100 + Math.ceil(100 * ENDING_SLACK));
+    expect(long.length).toBe(LIMITS.maxLength);
+    model.dispose();
+  });
+
   it('validation loss of the trained model matches its training report', () => {
     const ids = trained.vocab.encode(PERIODIC.slice(-600));
     const report = evaluateLoss(new CharDecoder(trained.model), ids, 4);
@@ -135,6 +171,7 @@ describe('request validation', () => {
     [{ ...ok, temperature: 2.5 }, /temperature/],
     [{ ...ok, topK: 0 }, /top_k/],
     [{ ...ok, topP: 1.5 }, /top_p/],
+    [{ ...ok, ending: 'word' as 'line' }, /ending/],
   ])('rejects %o', (req, message) => {
     expect(() => validateRequest(req, vocab)).toThrow(GenerationInputError);
     expect(() => validateRequest(req, vocab)).toThrow(message);

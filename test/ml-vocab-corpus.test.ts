@@ -2,7 +2,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readCorpus, splitCorpus } from '../src/ml/corpus.js';
+import { readCorpus, readUtf8, splitCorpus } from '../src/ml/corpus.js';
 import { UnknownCharactersError, Vocabulary } from '../src/ml/vocab.js';
 
 describe('Vocabulary', () => {
@@ -27,6 +27,17 @@ describe('Vocabulary', () => {
     }
     expect(v.unknown('cab')).toEqual([]);
   });
+
+  it('counts code points everywhere: an emoji is one character to build, encode, name and decode', () => {
+    const text = 'a😀b𝔣a';
+    const v = Vocabulary.fromText(text);
+    expect(v.chars).toEqual(['a', 'b', '𝔣', '😀']);
+    const ids = v.encode(text);
+    expect([...ids]).toEqual([0, 3, 1, 2, 0]);
+    expect(v.decode(ids)).toBe(text);
+    expect(() => v.encode('a🌹')).toThrow('unknown characters: "🌹"');
+    expect(v.unknown('a🌹')).toEqual(['🌹']);
+  });
 });
 
 describe('corpus', () => {
@@ -45,6 +56,22 @@ describe('corpus', () => {
     expect(c.text.length).toBe(1_115_394);
     expect(Vocabulary.fromText(c.text).size).toBe(65);
     expect(splitCorpus(c.text).boundary).toBe(1_003_854);
+  });
+
+  it('never splits a character between training and validation', () => {
+    // The boundary (index 9 of 10 UTF-16 units) falls inside the emoji: it goes to validation whole.
+    const s = splitCorpus('12345678😀', 0.1);
+    expect([s.train, s.val, s.boundary]).toEqual(['12345678', '😀', 8]);
+  });
+
+  it('refuses a file that is not UTF-8, naming it and the first bad byte, and keeps a real U+FFFD', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'corpus-'));
+    const file = path.join(dir, 'a.txt');
+    // "naïve" in Latin-1: ï is the single byte 0xef, at byte offset 6 after a UTF-8 U+FFFD (3 bytes) and " na".
+    await writeFile(file, Buffer.concat([Buffer.from('\uFFFD na'), Buffer.from([0xef]), Buffer.from('ve\n')]));
+    await expect(readCorpus(dir)).rejects.toThrow(`corpus file ${file} is not valid UTF-8: invalid byte 0xef at byte offset 6; save it as UTF-8`);
+    await writeFile(file, 'ok \uFFFD é 😀\n');
+    expect(await readUtf8(file)).toBe('ok \uFFFD é 😀\n');
   });
 
   it('reads every .txt of a folder in name order and hashes the result', async () => {

@@ -29,7 +29,8 @@ beforeAll(async () => {
   await initBackend('train');
   l = await makeLayout();
   await retrain(l.job({ epochs: 1 }));
-  service = new ServingManager(await WorkerPool.start({ workers: 1, maxQueue: 256 }));
+  // Two workers: the swap guarantees must hold across workers (one per core is the default).
+  service = new ServingManager(await WorkerPool.start({ workers: 2, maxQueue: 256 }));
   source = new PointerSource(l.registry, l.name);
   service.on('unloaded', (e) => unloaded.push(e));
   expect((await serveAspired()).version).toBe('v1');

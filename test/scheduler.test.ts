@@ -1,15 +1,17 @@
 // The retrain schedule: checking the expression and time zone, the latest
 // scheduled time before now (for catch-up, with a fake clock), catch-up once
-// at start, and a tick during a run being skipped.
+// at start (not again after failed runs until a backoff has passed), and a
+// tick during a run being skipped.
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createTask, parse } from 'node-cron';
 import { LOOKBACK_DAYS, previousRun, scheduleProblem } from '../src/scheduler/cron.js';
-import { RetrainScheduler, type ScheduledRunner } from '../src/scheduler/scheduler.js';
+import { catchUpBackoffMs, RetrainScheduler, type ScheduledRunner } from '../src/scheduler/scheduler.js';
 import { RetrainBusyError } from '../src/training/controller.js';
-import { RunRecords } from '../src/training/run-records.js';
+import { RunRecords, type RunOutcome } from '../src/training/run-records.js';
+import { makeLayout } from './helpers/retrain-fixture.js';
 import { waitFor } from './helpers/wait.js';
 
 /** previousRun with the matcher of a real node-cron task. */
@@ -38,6 +40,7 @@ function fakeRunner(lastCompleted?: string, ms = 0) {
       return new Promise((resolve) => setTimeout(resolve, ms)).finally(() => (runner.running = false));
     },
     lastCompletedAt: async () => (lastCompleted ? new Date(lastCompleted) : undefined),
+    failures: async () => undefined,
   };
   return runner satisfies ScheduledRunner;
 }
@@ -119,6 +122,52 @@ describe('retrain scheduler', () => {
     expect(runner.started).toEqual(['schedule', 'schedule']);
     expect(runner.refused.length).toBeGreaterThanOrEqual(1);
     expect(runner.refused.every((t) => t === 'schedule')).toBe(true);
+  });
+});
+
+describe('catch-up after failed runs', () => {
+  const outcome = (kind: RunOutcome['outcome'], finishedAt: string): RunOutcome => ({
+    id: finishedAt,
+    trigger: 'catch-up',
+    startedAt: finishedAt,
+    maxMinutes: 1,
+    outcome: kind,
+    reason: kind === 'failed' ? 'unknown characters: ""' : 'ok',
+    finishedAt,
+    seconds: 1,
+  });
+
+  it('waits a growing backoff after each failed run before catching up again (the controller\'s own records)', async () => {
+    const l = await makeLayout(100);
+    const c = l.controller(async () => undefined);
+    let now = new Date('2026-03-10T09:15:00Z');
+    const s = new RetrainScheduler({ cron: '0 3 * * *', timezone: 'UTC', runner: c, now: () => now });
+    try {
+      await c.records.record(outcome('published', '2026-03-09T03:30:00.000Z'));
+      expect(await s.missedRun()).toEqual(new Date('2026-03-10T03:00:00Z'));
+      // A catch-up failed at 09:05; a restart at 09:15 does not retry it at once.
+      await c.records.record(outcome('failed', '2026-03-10T09:05:00.000Z'));
+      expect(await s.missedRun()).toBeUndefined();
+      expect(await c.failures()).toEqual({ count: 1, lastAt: new Date('2026-03-10T09:05:00.000Z') });
+      await s.start();
+      expect((await c.status()).running).toBeUndefined();
+      now = new Date(Date.parse('2026-03-10T09:05:00Z') + catchUpBackoffMs(1) + 1000);
+      expect(await s.missedRun()).toEqual(new Date('2026-03-10T03:00:00Z'));
+      // A second failure doubles the wait; a completed run clears the count.
+      await c.records.record(outcome('failed', '2026-03-10T09:20:00.000Z'));
+      expect(await c.failures()).toMatchObject({ count: 2 });
+      now = new Date(Date.parse('2026-03-10T09:20:00Z') + catchUpBackoffMs(1) + 1000);
+      expect(await s.missedRun()).toBeUndefined();
+      now = new Date(Date.parse('2026-03-10T09:20:00Z') + catchUpBackoffMs(2) + 1000);
+      expect(await s.missedRun()).toEqual(new Date('2026-03-10T03:00:00Z'));
+      await c.records.record(outcome('rejected', '2026-03-10T10:30:00.000Z'));
+      expect(await c.failures()).toBeUndefined();
+    } finally {
+      s.stop();
+      await l.closeControllers();
+      await l.remove();
+    }
+    expect([1, 2, 3, 10].map(catchUpBackoffMs)).toEqual([15 * 60_000, 30 * 60_000, 60 * 60_000, 24 * 3_600_000]);
   });
 });
 

@@ -1,6 +1,5 @@
 // Serving end to end: the registry pointer as source, the manager, real worker
 // threads, real tiny models, hot-swap under continuous load.
-import { once } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,15 +7,16 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GenerationInputError } from '../src/ml/generate.js';
 import { ModelRegistry } from '../src/registry/registry.js';
 import { ServingManager } from '../src/serving/manager.js';
-import { WorkerPool } from '../src/serving/pool.js';
+import { WorkerPool, type VersionTensors } from '../src/serving/pool.js';
 import { PointerSource } from '../src/serving/source.js';
 import { ModelNotLoadedError, QueueFullError } from '../src/serving/types.js';
 import { publishTinyModel } from './helpers/tiny-model.js';
+import { waitFor } from './helpers/wait.js';
 
 let registry: ModelRegistry;
 let service: ServingManager | undefined;
 
-const start = async (maxQueue = 256) => new ServingManager(await WorkerPool.start({ workers: 1, maxQueue }));
+const start = async (maxQueue = 256, workers = 1) => new ServingManager(await WorkerPool.start({ workers, maxQueue }));
 /** Serves the registry's current version, as the bot does at start. */
 const serveAspired = async (manager: ServingManager) => manager.load(await new PointerSource(registry, 'shakespeare').aspired());
 
@@ -64,13 +64,14 @@ describe('ServingManager', () => {
     expect((await Promise.all(running)).map((r) => r.text.length)).toEqual([400, 400, 400]);
   });
 
-  it('hot-swaps under continuous load: no failed request, one version per reply, old version freed', async () => {
-    service = await start();
-    const loaded: { version: string; tensors: number }[] = [];
+  it.each([1, 2])('hot-swaps under continuous load with %i worker(s): no failed request, one version per reply, old version freed', async (workers) => {
+    service = await start(256, workers);
+    const loaded: VersionTensors[] = [];
     service.on('loaded', (e) => loaded.push(e));
     await serveAspired(service);
-    const v2 = await publishTinyModel(registry.root, { epochs: 1 });
-    expect(v2.version).toBe('v2');
+    // The first run publishes v2; the second swaps to a v3 (v2 is then the one freed).
+    const [from, to] = workers === 1 ? ['v1', 'v2'] : ['v2', 'v3'];
+    expect((await publishTinyModel(registry.root, { epochs: 1 })).version).toBe(to);
 
     const results: { version: string; ok: boolean; at?: number }[] = [];
     let swapping = true;
@@ -87,22 +88,25 @@ describe('ServingManager', () => {
       for (let n = 0; n < 500 && swapping; n++) await ask(i, n);
       for (let n = 0; n < 3; n++) await ask(i, n);
     });
-    const unloaded = once(service, 'unloaded');
+    const freed: VersionTensors[] = [];
+    service.on('unloaded', (e) => freed.push(e));
     let swappedAt = Infinity;
     service.once('swapped', () => (swappedAt = performance.now()));
     await new Promise((r) => setTimeout(r, 200));
     await serveAspired(service);
     swapping = false;
     await Promise.all(clients);
-    const [freed] = (await unloaded) as [{ version: string; tensors: number }];
+    await waitFor(() => freed.length >= workers, 20_000, `${from} to be freed in every worker`);
 
     expect(results.filter((r) => !r.ok)).toEqual([]);
-    expect(new Set(results.map((r) => r.version))).toEqual(new Set(['v1', 'v2']));
-    expect(results[results.length - 1].version).toBe('v2');
+    expect(new Set(results.map((r) => r.version))).toEqual(new Set([from, to]));
+    expect(results[results.length - 1].version).toBe(to);
     // Requests in flight at the swap finished on the version they started with.
-    expect(results.some((r) => r.version === 'v1' && r.at! > swappedAt)).toBe(true);
-    expect(freed.version).toBe('v1');
-    // Back to what the worker held with one version loaded.
-    expect(freed.tensors).toBe(loaded.find((l) => l.version === 'v1')!.tensors);
+    expect(results.some((r) => r.version === from && r.at! > swappedAt)).toBe(true);
+    for (const f of freed) {
+      expect(f.version).toBe(from);
+      // Back to what that worker held with one version loaded.
+      expect(f.tensors).toBe(loaded.find((l) => l.version === from && l.worker === f.worker)!.tensors);
+    }
   });
 });

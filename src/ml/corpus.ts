@@ -1,5 +1,7 @@
 // The training corpus: every .txt file of a folder (sorted, so the order is
-// stable), or one file; its sha256; and the train/validation split.
+// stable), or one file; its sha256; and the train/validation split. Files
+// must be UTF-8: anything else is refused at read time, naming the file and
+// the byte, rather than trained on as replacement characters.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -17,9 +19,23 @@ export async function readCorpus(location: string): Promise<Corpus> {
     : [location];
   if (files.length === 0) throw new Error(`no .txt files in ${location}`);
   // Files are joined as-is: tiny-shakespeare already ends with a newline.
-  const text = (await Promise.all(files.map((f) => readFile(f, 'utf8')))).join('');
+  const text = (await Promise.all(files.map(readUtf8))).join('');
   if (text.length === 0) throw new Error(`corpus ${location} is empty`);
   return { text, sha256: sha256(text), files };
+}
+
+/** A file's text; throws naming the file and the byte offset of the first invalid UTF-8 sequence. */
+export async function readUtf8(file: string): Promise<string> {
+  const bytes = await readFile(file);
+  const text = bytes.toString('utf8');
+  // Node decodes invalid bytes as U+FFFD; a U+FFFD that was not encoded as such (EF BF BD) marks one.
+  for (let i = text.indexOf('\uFFFD'); i !== -1; i = text.indexOf('\uFFFD', i + 1)) {
+    const offset = Buffer.byteLength(text.slice(0, i));
+    if (bytes[offset] !== 0xef || bytes[offset + 1] !== 0xbf || bytes[offset + 2] !== 0xbd) {
+      throw new Error(`corpus file ${file} is not valid UTF-8: invalid byte 0x${bytes[offset].toString(16).padStart(2, '0')} at byte offset ${offset}; save it as UTF-8`);
+    }
+  }
+  return text;
 }
 
 export function sha256(data: string | Uint8Array): string {
@@ -37,6 +53,8 @@ export interface Split {
 /** First (1 - valFraction) for training, the contiguous rest for validation (nanoGPT's convention). */
 export function splitCorpus(text: string, valFraction = 0.1): Split {
   if (!(valFraction > 0 && valFraction < 1)) throw new Error(`valFraction must be in (0, 1), got ${valFraction}`);
-  const boundary = Math.floor(text.length * (1 - valFraction));
+  let boundary = Math.floor(text.length * (1 - valFraction));
+  // Never between the two halves of a surrogate pair (an emoji, say): the whole character goes to validation.
+  if (/[\uDC00-\uDFFF]/.test(text[boundary] ?? '') && /[\uD800-\uDBFF]/.test(text[boundary - 1] ?? '')) boundary--;
   return { train: text.slice(0, boundary), val: text.slice(boundary), boundary, valFraction };
 }

@@ -20,7 +20,18 @@ export interface GenerationRequest extends SamplingOptions {
   length: number;
   /** Makes the output reproducible. */
   rngSeed?: number;
+  /**
+   * 'line': after `length` characters, go on to the end of the line or
+   * sentence if that comes within ENDING_SLACK more (else stop at a word
+   * end); never past LIMITS.maxLength. `length` stays "about how much".
+   */
+  ending?: 'line';
 }
+
+/** How far past `length` a natural ending may go, as a fraction of `length`. */
+export const ENDING_SLACK = 0.15;
+/** Characters that end a sentence (kept) or a line (the newline is dropped). */
+const SENTENCE_ENDS = new Set(['.', '!', '?']);
 
 export class GenerationInputError extends Error {
   constructor(message: string) {
@@ -50,6 +61,7 @@ export function validateRequest(req: GenerationRequest, vocab: Vocabulary): void
   if (req.topP !== undefined && !(req.topP > 0 && req.topP <= 1)) {
     throw new GenerationInputError('top_p must be above 0 and at most 1');
   }
+  if (req.ending !== undefined && req.ending !== 'line') throw new GenerationInputError("ending must be 'line' or absent");
 }
 
 /**
@@ -67,6 +79,8 @@ interface Row<K> {
   rng: Rng;
   last: number;
   out: number[];
+  /** Most characters it may generate: `length`, plus the slack for a natural ending. */
+  max: number;
 }
 
 /** Continuous batching: `add` requests at any time, call `step` until `size` is 0. */
@@ -95,7 +109,8 @@ export class BatchGenerator<K = number> {
     const prime = this.vocab.encode(startChar(this.vocab) + req.seed);
     let state = this.decoder.zeroState(1);
     for (let i = 0; i < prime.length - 1; i++) state = this.decoder.step(prime.subarray(i, i + 1), state).state;
-    const row = { key, req, rng: makeRng(req.rngSeed), last: prime[prime.length - 1], out: [] };
+    const max = req.ending === 'line' ? Math.min(LIMITS.maxLength, req.length + Math.ceil(req.length * ENDING_SLACK)) : req.length;
+    const row = { key, req, rng: makeRng(req.rngSeed), last: prime[prime.length - 1], out: [], max };
     this.joining.push({ row, state });
   }
 
@@ -110,11 +125,17 @@ export class BatchGenerator<K = number> {
     this.rows.forEach((row, i) => {
       row.last = sample(values.subarray(i * v, (i + 1) * v), row.req, row.rng);
       row.out.push(row.last);
-      if (row.out.length >= row.req.length) done.push(i);
+      if (this.finished(row)) done.push(i);
     });
-    const finished = done.map((i) => ({ key: this.rows[i].key, text: this.rows[i].req.seed + this.vocab.decode(this.rows[i].out) }));
+    const finished = done.map((i) => ({ key: this.rows[i].key, text: this.rows[i].req.seed + this.vocab.decode(this.ending(this.rows[i])) }));
     if (done.length > 0) this.keep(this.rows.map((_, i) => i).filter((i) => !done.includes(i)));
     return finished;
+  }
+
+  /** The text so far (seed included) of an unfinished request, or undefined. */
+  partial(key: K): string | undefined {
+    const row = this.rows.find((r) => r.key === key) ?? this.joining.find((j) => j.row.key === key)?.row;
+    return row && row.req.seed + this.vocab.decode(row.out);
   }
 
   /** Drops every row. */
@@ -122,6 +143,25 @@ export class BatchGenerator<K = number> {
     this.state = undefined;
     this.rows = [];
     this.joining = [];
+  }
+
+  private finished(row: Row<K>): boolean {
+    const n = row.out.length;
+    if (n < row.req.length) return false;
+    if (row.req.ending !== 'line' || n >= row.max) return true;
+    const last = this.vocab.chars[row.out[n - 1]];
+    return last === '\n' || SENTENCE_ENDS.has(last);
+  }
+
+  /** A finished row's output: without the newline that ended it, or cut at a word end when no ending came in time. */
+  private ending(row: Row<K>): number[] {
+    const out = row.out;
+    if (row.req.ending !== 'line') return out;
+    const last = this.vocab.chars[out[out.length - 1]];
+    if (last === '\n') return out.slice(0, -1);
+    if (SENTENCE_ENDS.has(last)) return out;
+    for (let i = out.length - 1; i >= row.req.length; i--) if (this.vocab.chars[out[i]] === ' ') return out.slice(0, i);
+    return out;
   }
 
   private admit(): void {

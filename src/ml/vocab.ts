@@ -1,5 +1,7 @@
 // Character vocabulary: sorted distinct characters of the corpus, so the same
-// corpus always gives the same ids. Saved with every model.
+// corpus always gives the same ids. Saved with every model. A character is a
+// Unicode code point everywhere (building, encode, unknown, decode): an emoji
+// is one character, never two UTF-16 halves.
 
 /**
  * Characters quoted, the first `max` of them and a count of the rest: a
@@ -43,15 +45,17 @@ export class Vocabulary {
     return [...new Set(text)].filter((c) => !this.ids.has(c));
   }
 
-  /** Encodes `text`; throws UnknownCharactersError naming every unknown character. */
+  /** Encodes `text`, one id per code point; throws UnknownCharactersError naming every unknown character. */
   encode(text: string): Int32Array {
+    // At most one id per UTF-16 unit; trimmed to the code points found.
     const out = new Int32Array(text.length);
-    for (let i = 0; i < text.length; i++) {
-      const id = this.ids.get(text[i]);
+    let n = 0;
+    for (const c of text) {
+      const id = this.ids.get(c);
       if (id === undefined) throw new UnknownCharactersError(this.unknown(text));
-      out[i] = id;
+      out[n++] = id;
     }
-    return out;
+    return n === out.length ? out : out.slice(0, n);
   }
 
   decode(ids: ArrayLike<number>): string {

@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { cp, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
 import path from 'node:path';
+import { z } from 'zod';
 import { log } from '../log.js';
 import type { Architecture } from '../ml/model.js';
 import { MODEL_FILE, WEIGHTS_FILE } from '../ml/io.js';
@@ -36,6 +37,8 @@ export interface ModelMetadata {
     preset?: string;
     config: Record<string, unknown>;
     warmStartFrom?: string;
+    /** The learning-rate schedule the run used (a warm start has its own; see settings.ts). */
+    schedule?: { start: 'warm' | 'scratch'; learningRate: number; minLearningRate: number; warmupSteps: number };
   };
   checksums: Record<string, string>;
 }
@@ -59,7 +62,23 @@ export class CorruptVersionError extends Error {
   }
 }
 
-const versionNumber = (v: string): number => Number(/^v(\d+)$/.exec(v)?.[1] ?? NaN);
+const VERSION_NAME = /^v(\d+)$/;
+const versionNumber = (v: string): number => Number(VERSION_NAME.exec(v)?.[1] ?? NaN);
+
+const pointerSchema = z.object({ version: z.string().regex(VERSION_NAME), previous: z.string().regex(VERSION_NAME).optional() });
+export type Pointer = z.output<typeof pointerSchema>;
+
+/** What a pointer switch did: with an expected version (compare-and-swap), it may find the pointer moved. */
+export type SwitchResult = { switched: true } | { switched: false; found: string | undefined };
+
+export type PublishedVersion = VersionRef & { current: SwitchResult };
+
+/**
+ * The problem last logged for each current.json, so a bad pointer read at
+ * every watch tick is logged when it appears and when it is fixed, not at
+ * every read.
+ */
+const pointerProblems = new Map<string, string>();
 
 async function fileSha256(file: string): Promise<string> {
   return createHash('sha256').update(await readFile(file)).digest('hex');
@@ -121,12 +140,42 @@ export class ModelRegistry {
     return { name, version, dir, metadata: await verifyVersionDir(dir) };
   }
 
-  async readPointer(name: string): Promise<{ version: string; previous?: string } | undefined> {
+  /**
+   * The `current` pointer; undefined when it is missing or unusable (not JSON,
+   * or not {"version":"v<n>"}), which readers treat alike: serve the newest
+   * good version. An unusable one is logged loudly, once until it changes.
+   */
+  async readPointer(name: string): Promise<Pointer | undefined> {
+    return (await this.pointerState(name)).pointer;
+  }
+
+  private async pointerState(name: string): Promise<{ pointer?: Pointer; problem?: string }> {
+    const file = path.join(this.root, name, CURRENT_FILE);
+    let text: string;
     try {
-      return JSON.parse(await readFile(path.join(this.root, name, CURRENT_FILE), 'utf8')) as { version: string; previous?: string };
-    } catch {
-      return undefined;
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      return this.pointerProblem(file, `unreadable (${(err as Error).message})`);
     }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return this.pointerProblem(file, `not JSON: ${JSON.stringify(text.slice(0, 80))}`);
+    }
+    const checked = pointerSchema.safeParse(json);
+    if (!checked.success) return this.pointerProblem(file, `not {"version":"v<n>"}: ${JSON.stringify(text.trim().slice(0, 80))}`);
+    if (pointerProblems.delete(file)) log.warn({ file, pointer: checked.data }, `${CURRENT_FILE} is usable again`);
+    return { pointer: checked.data };
+  }
+
+  private pointerProblem(file: string, problem: string): { problem: string } {
+    if (pointerProblems.get(file) !== problem) {
+      pointerProblems.set(file, problem);
+      log.error({ file, problem }, `${CURRENT_FILE} is ${problem}; it is ignored (treated as missing) until it is fixed or a version is made current`);
+    }
+    return { problem };
   }
 
   /** The current version, verified. */
@@ -142,13 +191,16 @@ export class ModelRegistry {
    * (not by each caller) and listed in `skipped`.
    */
   async resolveServable(name: string): Promise<{ ref: VersionRef; skipped: CorruptVersionError[] }> {
-    const pointer = await this.readPointer(name);
+    const { pointer, problem } = await this.pointerState(name);
     const all = await this.versions(name);
     const candidates = pointer ? all.filter((v) => versionNumber(v) <= versionNumber(pointer.version)).reverse() : all.reverse();
     const skipped: CorruptVersionError[] = [];
     for (const v of candidates) {
       try {
-        return { ref: await this.verify(name, v), skipped };
+        const ref = await this.verify(name, v);
+        // A bad pointer may hide a rollback: say what is served instead, at every resolve.
+        if (problem) log.error({ model: name, version: v, problem }, `serving ${name} ${v}, the newest good version, because ${CURRENT_FILE} is ${problem}`);
+        return { ref, skipped };
       } catch (err) {
         if (!(err instanceof CorruptVersionError)) throw err;
         log.error({ dir: err.dir }, `skipping corrupt model version: ${err.message}`);
@@ -158,22 +210,33 @@ export class ModelRegistry {
     throw new Error(`no valid version of model "${name}" in ${this.root}${skipped.length ? `: ${skipped.map((s) => s.message).join('; ')}` : ''}`);
   }
 
-  /** Points `current` at `version` (after verifying it), atomically. */
-  async setCurrent(name: string, version: string): Promise<void> {
+  /**
+   * Points `current` at `version` (after verifying it), atomically. With
+   * `expected` it is a compare-and-swap: the switch happens only if the
+   * pointer still names `expected` (null: no usable pointer); otherwise
+   * nothing changes and the result says what it found. The compare and the
+   * rename are not one atomic step across processes: a switch landing
+   * between them (a millisecond window) is overwritten.
+   */
+  async setCurrent(name: string, version: string, expected?: string | null): Promise<SwitchResult> {
     await this.verify(name, version);
     const before = await this.readPointer(name);
+    if (expected !== undefined && (before?.version ?? null) !== expected) return { switched: false, found: before?.version };
     const modelDir = path.join(this.root, name);
     const previous = before && before.version !== version ? before.version : before?.previous;
     // Temp file, fsync, rename (write-file-atomic), then fsync the folder so the rename is durable.
     await writeFileAtomic(path.join(modelDir, CURRENT_FILE), JSON.stringify({ version, ...(previous ? { previous } : {}) }) + '\n');
     await syncDir(modelDir);
+    return { switched: true };
   }
 
   /**
    * Publishes the files in `sourceDir` (model.json, weights.bin, metrics.jsonl)
-   * as the next version: staged, checksummed, fsynced, then renamed into place.
+   * as the next version: staged, checksummed, fsynced, then renamed into place,
+   * then made current; with `expectCurrent`, only if the pointer still names
+   * that version (setCurrent's compare-and-swap), else it is stored only.
    */
-  async publish(name: string, sourceDir: string, meta: PublishMetadata, opts: { makeCurrent?: boolean } = {}): Promise<VersionRef> {
+  async publish(name: string, sourceDir: string, meta: PublishMetadata, opts: { expectCurrent?: string | null } = {}): Promise<PublishedVersion> {
     const modelDir = path.join(this.root, name);
     await mkdir(modelDir, { recursive: true });
     await this.removeStaleStaging(modelDir);
@@ -206,8 +269,8 @@ export class ModelRegistry {
           throw err;
         }
         await syncDir(modelDir);
-        if (opts.makeCurrent !== false) await this.setCurrent(name, version);
-        return { name, version, dir: this.dir(name, version), metadata };
+        const current = await this.setCurrent(name, version, opts.expectCurrent);
+        return { name, version, dir: this.dir(name, version), metadata, current };
       }
       throw new Error('could not allocate a version number');
     } finally {

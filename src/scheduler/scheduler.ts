@@ -2,7 +2,9 @@
 // that starts a retrain, skipping a tick (with a log line) while a run is
 // going, whoever started it. node-cron's own `noOverlap` is not enough: it
 // only knows this job's runs, not an admin's /retrain or another process.
-// At start, a run missed while the bot was down is caught up once.
+// At start, a run missed while the bot was down is caught up once; after
+// failed runs, only once a backoff has passed, so a run that fails (and a bot
+// that restarts often) does not retrain at every start.
 import { createTask, parse, type Logger, type ScheduledTask } from 'node-cron';
 import { log } from '../log.js';
 import { RetrainBusyError } from '../training/controller.js';
@@ -13,6 +15,13 @@ export interface ScheduledRunner {
   start(req: { trigger: 'schedule' | 'catch-up' }): Promise<unknown>;
   /** When the last run that reached the gate finished. */
   lastCompletedAt(): Promise<Date | undefined>;
+  /** Runs failed since the last completed one, and when the latest of them finished. */
+  failures(): Promise<{ count: number; lastAt: Date } | undefined>;
+}
+
+/** How long after the n-th failed run in a row a catch-up may try again: 15 minutes, doubling, at most a day. */
+export function catchUpBackoffMs(failures: number): number {
+  return Math.min(24 * 3_600_000, 15 * 60_000 * 2 ** Math.max(0, failures - 1));
 }
 
 export interface SchedulerOptions {
@@ -60,12 +69,22 @@ export class RetrainScheduler {
 
   /**
    * The latest scheduled time before now if it is after the last completed
-   * run (published or rejected: a rejected run is not retried at once). Without any recorded run there is nothing to catch up: a fresh
-   * install waits for its first scheduled time.
+   * run (one the gate decided: a rejected run is not retried at once).
+   * Without any recorded run there is nothing to catch up: a fresh install
+   * waits for its first scheduled time. After failed runs, undefined until
+   * the backoff (catchUpBackoffMs) since the latest failure has passed.
    */
   async missedRun(): Promise<Date | undefined> {
     const last = await this.opts.runner.lastCompletedAt();
-    return last && previousRun((d) => this.task.match(d), this.seconds, this.now(), last);
+    const missed = last && previousRun((d) => this.task.match(d), this.seconds, this.now(), last);
+    if (!missed) return undefined;
+    const failures = await this.opts.runner.failures();
+    const retryAt = failures && new Date(failures.lastAt.getTime() + catchUpBackoffMs(failures.count));
+    if (retryAt && retryAt > this.now()) {
+      log.warn({ missed, failures: failures.count, retryAt }, `not catching up the missed retrain yet: the last ${failures.count} run(s) failed; a catch-up may try again after ${retryAt.toISOString()}`);
+      return undefined;
+    }
+    return missed;
   }
 
   nextRun(): Date | null {

@@ -2,7 +2,8 @@
 // Its policy is TF Serving's AvailabilityPreservingPolicy: a new version is
 // loaded (and warmed) in every worker before new requests go to it; requests
 // already running finish on the version they started with, and that version
-// is freed after its last request. Which version to serve is a source's call
+// is freed after its last request. A failed load leaves the served version as
+// it was (the pool frees what the failed load left behind). Which version to serve is a source's call
 // (source.ts); the threads are the pool's (pool.ts).
 import { EventEmitter } from 'node:events';
 import { log } from '../log.js';
@@ -57,7 +58,11 @@ export class ServingManager extends EventEmitter<ServingEvents> {
     validateRequest(params, this.live.vocab);
   }
 
-  generate(params: GenerationRequest): Promise<GenerateResult> {
+  /**
+   * Writes the text on the version served now, to the end. `onText` gets the
+   * text so far (seed included) at most every ~500 ms while it is written.
+   */
+  generate(params: GenerationRequest, opts: { onText?: (textSoFar: string) => void } = {}): Promise<GenerateResult> {
     const handle = this.live;
     if (!handle || this.closing) return Promise.reject(new ModelNotLoadedError());
     try {
@@ -66,10 +71,14 @@ export class ServingManager extends EventEmitter<ServingEvents> {
     } catch (err) {
       return Promise.reject(err as Error);
     }
-    return this.pool.generate(handle.version, params).then((r) => ({ ...r, model: handle.name }));
+    return this.pool.generate(handle.version, params, opts.onText).then((r) => ({ ...r, model: handle.name }));
   }
 
-  /** Serves `ref`: loads it in every worker, then sends new requests to it and retires the old version. */
+  /**
+   * Serves `ref`: loads it in every worker, then sends new requests to it and
+   * retires the old version. Rejects with LoadFailedError (the old version
+   * stays) when a worker cannot load it or the pool's load deadline passes.
+   */
   load(ref: VersionRef): Promise<void> {
     // Swaps run one at a time, in order; a failed one does not stop the next.
     const next = this.swaps.catch(() => undefined).then(() => this.swap(ref));
@@ -90,7 +99,7 @@ export class ServingManager extends EventEmitter<ServingEvents> {
     const old = this.live;
     this.live = { name: ref.name, version: ref.version, metadata: ref.metadata, dir: ref.dir, vocab: new Vocabulary(ref.metadata.vocab) };
     // Workers get this after every request already sent on the old version, so none is cut short.
-    if (old && old.version !== ref.version) this.pool.unload(old.version);
+    if (old && old.version !== ref.version) this.pool.retire(old.version);
     log.info({ model: ref.name, version: ref.version, from: old?.version, ms: Math.round(performance.now() - t0) }, `serving ${ref.name} ${ref.version}`);
     this.emit('swapped', { from: old?.version, to: ref.version });
   }

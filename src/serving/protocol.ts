@@ -10,12 +10,14 @@ export interface VersionToLoad {
 export type ToWorker =
   | { type: 'load'; model: VersionToLoad }
   | { type: 'unload'; version: string }
-  | { type: 'generate'; id: number; version: string; params: GenerationRequest };
+  /** `progressMs`: send the text so far at most this often while it is written. */
+  | { type: 'generate'; id: number; version: string; params: GenerationRequest; progressMs?: number };
 
 export type FromWorker =
   | { type: 'ready'; backend: string; reason: string }
   | { type: 'loaded'; version: string; ms: number; tensors: number }
   | { type: 'load-failed'; version: string; message: string }
   | { type: 'unloaded'; version: string; tensors: number }
+  | { type: 'progress'; id: number; text: string }
   | { type: 'done'; id: number; text: string; version: string }
   | { type: 'failed'; id: number; message: string; input: boolean };

@@ -25,21 +25,33 @@ export class PointerSource implements AspiredVersionSource {
     return (await this.registry.resolveServable(this.modelName)).ref;
   }
 
-  /** Polls the pointer, so versions that another process publishes or rolls back to are served too. */
+  /**
+   * Polls the pointer, so versions that another process publishes or rolls
+   * back to are served too. A version that failed to resolve or to load is
+   * tried again at the next tick.
+   */
   watch(intervalMs: number, onAspired: (ref: VersionRef) => Promise<void>): void {
     let pointer: string | undefined;
     let reported: string | undefined;
+    let busy = false;
     const tick = async () => {
       // Reading the pointer is cheap; resolving it verifies checksums, so only when it moved.
       const moved = (await this.registry.readPointer(this.modelName))?.version;
       if (moved === undefined || moved === pointer) return;
-      pointer = moved;
       const ref = await this.aspired();
-      if (ref.version === reported) return;
+      if (ref.version !== reported) await onAspired(ref);
+      // Only once served: a failure above leaves both as they were, so the next tick retries.
       reported = ref.version;
-      await onAspired(ref);
+      pointer = moved;
     };
-    this.timer = setInterval(() => void tick().catch((err: Error) => log.error({ err }, 'registry watch failed')), intervalMs);
+    this.timer = setInterval(() => {
+      // A slow load outlasts the interval; one tick at a time.
+      if (busy) return;
+      busy = true;
+      void tick()
+        .catch((err: Error) => log.error({ err }, 'registry watch failed; trying again at the next tick'))
+        .finally(() => (busy = false));
+    }, intervalMs);
     this.timer.unref();
   }
 

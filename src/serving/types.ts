@@ -32,3 +32,30 @@ export class ModelNotLoadedError extends Error {
     this.name = 'ModelNotLoadedError';
   }
 }
+
+/** No worker can serve the version yet (a load or a worker restart is under way). */
+export class ModelLoadingError extends Error {
+  constructor() {
+    super('the model is loading; try again in a few seconds');
+    this.name = 'ModelLoadingError';
+  }
+}
+
+/** The worker running the request failed (crashed, threw or stopped answering); it is restarted. */
+export class WorkerFailedError extends Error {
+  constructor(readonly reason: string) {
+    super(`the generator failed while writing this (${reason}); try again`);
+    this.name = 'WorkerFailedError';
+  }
+}
+
+/** Loading a version failed or did not finish within the deadline; the version served before stays. */
+export class LoadFailedError extends Error {
+  constructor(
+    readonly version: string,
+    reason: string,
+  ) {
+    super(`could not load ${version}: ${reason}`);
+    this.name = 'LoadFailedError';
+  }
+}

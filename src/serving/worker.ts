@@ -2,6 +2,13 @@
 // requests in continuous batches, off the bot's event loop. A version being
 // replaced keeps serving the requests it started until the last one finishes,
 // then its tensors are freed.
+//
+// Test-only fault injection, read here and nowhere else: BARDBOT_TEST_FAULTS
+// is a comma-separated list of
+//   load-delay:<version>:<ms>  a load of <version> waits <ms> first (a large value: a hung load)
+//   throw-on-seed:<seed>       a request with this seed throws an uncaught exception in the worker
+//   fail-start                 the worker throws before it is ready
+// The pool passes its environment at spawn, so a test sets it before a worker (re)starts.
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../ml/backend.js';
@@ -22,7 +29,13 @@ interface Loaded {
 const port = parentPort!;
 const send = (m: FromWorker) => port.postMessage(m);
 const versions = new Map<string, Loaded>();
+/** Requests that want their text so far: when it is next due. */
+const progress = new Map<number, { version: string; everyMs: number; due: number }>();
 let pumping = false;
+
+const faults = (process.env.BARDBOT_TEST_FAULTS ?? '').split(',').filter(Boolean).map((f) => f.split(':'));
+const loadDelayMs = (version: string) => Number(faults.find(([k, v]) => k === 'load-delay' && v === version)?.[2] ?? 0);
+const throwsOn = (seed: string) => faults.some(([k, v]) => k === 'throw-on-seed' && v === seed);
 
 async function load(ref: VersionToLoad): Promise<void> {
   const t0 = performance.now();
@@ -33,6 +46,8 @@ async function load(ref: VersionToLoad): Promise<void> {
     return;
   }
   try {
+    const delay = loadDelayMs(ref.version);
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     // Checksums are verified here too: files may have changed since the main thread looked.
     const { model, decoder, vocab } = await loadVersion(ref.dir);
     // Warm up before taking traffic: first kernel calls allocate and compile, and
@@ -59,16 +74,35 @@ function pump(): void {
   for (const [version, v] of versions) {
     if (v.batch.size === 0) continue;
     try {
-      for (const { key, text } of v.batch.step()) send({ type: 'done', id: key, text, version });
+      for (const { key, text } of v.batch.step()) {
+        progress.delete(key);
+        send({ type: 'done', id: key, text, version });
+      }
     } catch (err) {
       // A failed step fails the requests in its batch; the worker and other versions go on.
       const message = (err as Error).message;
-      for (const id of v.batch.keys()) send({ type: 'failed', id, message, input: false });
+      for (const id of v.batch.keys()) {
+        progress.delete(id);
+        send({ type: 'failed', id, message, input: false });
+      }
       v.batch.clear();
     }
     release(version);
   }
+  sendProgress();
   schedule();
+}
+
+function sendProgress(): void {
+  if (progress.size === 0) return;
+  const now = performance.now();
+  for (const [id, p] of progress) {
+    if (now < p.due) continue;
+    const text = versions.get(p.version)?.batch.partial(id);
+    if (text === undefined) continue;
+    p.due = now + p.everyMs;
+    send({ type: 'progress', id, text });
+  }
 }
 
 function schedule(): void {
@@ -98,7 +132,11 @@ port.on('message', (m: ToWorker) => {
         break;
       }
       try {
+        if (throwsOn(m.params.seed)) setImmediate(() => {
+          throw new Error(`test fault: throw-on-seed ${m.params.seed}`);
+        });
         v.batch.add(m.id, m.params);
+        if (m.progressMs !== undefined) progress.set(m.id, { version: m.version, everyMs: m.progressMs, due: performance.now() + m.progressMs });
         schedule();
       } catch (err) {
         send({ type: 'failed', id: m.id, message: (err as Error).message, input: err instanceof GenerationInputError });
@@ -108,5 +146,6 @@ port.on('message', (m: ToWorker) => {
   }
 });
 
+if (faults.some(([k]) => k === 'fail-start')) throw new Error('test fault: fail-start');
 const info = await initBackend('generate');
 send({ type: 'ready', backend: info.name, reason: info.reason });

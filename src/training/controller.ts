@@ -19,6 +19,8 @@ import type { TrainConfig } from './settings.js';
 
 const TRAINER = moduleUrl('./trainer-process.js', import.meta.url);
 const LOW_PRIORITY = 19;
+/** How long a stop waits for a publish in progress (copy, checksums, fsyncs) before signalling the trainer. */
+const PUBLISH_GRACE_MS = 60_000;
 
 export class RetrainBusyError extends Error {
   constructor(message: string) {
@@ -73,6 +75,8 @@ export interface RetrainStatus {
 
 interface ActiveRun {
   info: RunInfo;
+  /** The job's command, which the version it publishes records (how finish() finds it). */
+  command: string;
   child: ChildProcess;
   progress: RunProgress;
   result?: RetrainResult;
@@ -132,9 +136,16 @@ export class RetrainController extends EventEmitter<Events> {
     return at ? new Date(at) : undefined;
   }
 
+  /** Runs failed since the last completed one (the scheduler's catch-up backoff). */
+  async failures(): Promise<{ count: number; lastAt: Date } | undefined> {
+    const f = (await this.records.state()).failures;
+    return f && { count: f.count, lastAt: new Date(f.lastAt) };
+  }
+
   /**
    * Stops the running run and resolves with its outcome: cancelled, unless it
-   * was already publishing (then it finishes). Undefined if none was running.
+   * was already publishing (then the publish is waited for and reported).
+   * Undefined if none was running.
    */
   async cancel(by?: string): Promise<RunOutcome | undefined> {
     const run = this.active;
@@ -185,7 +196,7 @@ export class RetrainController extends EventEmitter<Events> {
         log.warn({ err }, 'could not lower the trainer process priority');
       }
     }
-    const run = { info, child, progress: { phase: 'starting' } } as ActiveRun;
+    const run = { info, command: job.command, child, progress: { phase: 'starting' } } as ActiveRun;
     run.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         if (!run.result && !run.error) run.error = `the trainer exited (${signal ? `killed by ${signal}` : `code ${code}`}) before reporting a result`;
@@ -220,7 +231,12 @@ export class RetrainController extends EventEmitter<Events> {
     return run;
   }
 
-  /** Cancel over IPC (graceful: only if `graceful`), then SIGTERM, then SIGKILL, each after a bounded wait. */
+  /**
+   * Cancel over IPC (graceful: only if `graceful`), then SIGTERM, then
+   * SIGKILL, each after a bounded wait. A publish in progress is waited for
+   * first (PUBLISH_GRACE_MS): it takes seconds, and its outcome is then known
+   * rather than guessed.
+   */
   private async stop(run: ActiveRun, graceful: boolean): Promise<void> {
     const grace = this.opts.options.cancelGraceMs ?? 10_000;
     const exitedWithin = (ms: number) =>
@@ -231,6 +247,7 @@ export class RetrainController extends EventEmitter<Events> {
           resolve(true);
         });
       });
+    if (run.progress.phase === 'publishing' && (await exitedWithin(Math.max(grace, PUBLISH_GRACE_MS)))) return;
     if (graceful && this.send(run.child, { type: 'cancel' }) && (await exitedWithin(grace))) return;
     run.child.kill('SIGTERM');
     if (await exitedWithin(grace)) return;
@@ -244,6 +261,21 @@ export class RetrainController extends EventEmitter<Events> {
     return true;
   }
 
+  /** The version a run published (its metadata names the run's command), and whether it is current. */
+  private async versionOf(run: ActiveRun): Promise<{ version: string; current: boolean } | undefined> {
+    const { registry, modelName } = this.opts;
+    try {
+      for (const version of (await registry.versions(modelName)).reverse()) {
+        const { metadata } = await registry.verify(modelName, version);
+        if (Date.parse(metadata.createdAt) < Date.parse(run.info.startedAt)) return undefined;
+        if (metadata.training.command === run.command) return { version, current: (await registry.readPointer(modelName))?.version === version };
+      }
+    } catch (err) {
+      log.error({ err, run: run.info.id }, 'could not tell whether the stopped run published');
+    }
+    return undefined;
+  }
+
   private async finish(run: ActiveRun): Promise<RunOutcome> {
     const finishedAt = new Date();
     const seconds = Math.round((finishedAt.getTime() - Date.parse(run.info.startedAt)) / 100) / 10;
@@ -252,8 +284,15 @@ export class RetrainController extends EventEmitter<Events> {
     if (run.result) {
       const { outcome: kind, reason, ...details } = run.result;
       outcome = { ...base, ...details, outcome: kind, reason: kind === 'cancelled' ? (run.cancelReason ?? reason) : reason };
-    } else if (run.cancelReason) outcome = { ...base, outcome: 'cancelled', reason: run.cancelReason };
-    else outcome = { ...base, outcome: 'failed', reason: run.error ?? 'the trainer reported nothing' };
+    } else {
+      // Killed without a result: the registry says whether it got as far as publishing.
+      const stored = run.progress.phase === 'publishing' ? await this.versionOf(run) : undefined;
+      const stopped = run.cancelReason ?? run.error ?? 'the trainer reported nothing';
+      if (stored) {
+        outcome = { ...base, outcome: stored.current ? 'published' : 'stored', version: stored.version, reason: `${stopped}, after ${stored.version} was ${stored.current ? 'published' : 'stored (not made current)'}` };
+      } else if (run.cancelReason) outcome = { ...base, outcome: 'cancelled', reason: run.cancelReason };
+      else outcome = { ...base, outcome: 'failed', reason: stopped };
+    }
 
     if (outcome.outcome === 'published') {
       try {

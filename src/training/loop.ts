@@ -1,7 +1,9 @@
 // The training loop, char-rnn/nanoGPT style: random windows of the training
 // split, next-char loss at every position, Adam with global-norm clipping and a
 // warmup + cosine learning-rate schedule, validation every epoch, best weights
-// kept, early stopping, and checkpoints to resume from.
+// kept, early stopping, and checkpoints to resume from. With several workers
+// each step's batch is shared out to replicas on worker threads (parallel/).
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { CharDecoder } from '../ml/decoder.js';
 import { evaluateLoss } from '../ml/evaluate.js';
@@ -11,6 +13,7 @@ import { splitCorpus } from '../ml/corpus.js';
 import { Vocabulary } from '../ml/vocab.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { TrainMeter, type StepReading } from './meter.js';
+import { Replicas } from './parallel/coordinator.js';
 import type { TrainConfig } from './settings.js';
 
 export interface StepProgress extends StepReading {
@@ -66,7 +69,15 @@ export function learningRateAt(step: number, total: number, c: TrainConfig): num
   return c.minLearningRate + 0.5 * (c.learningRate - c.minLearningRate) * (1 + Math.cos(Math.PI * progress));
 }
 
-function makeBatch(ids: Int32Array, c: TrainConfig, vocabSize: number, rng: () => number): { x: tf.Tensor3D; y: tf.Tensor2D } {
+/** A batch of training windows as ids: `xs` and `ys` are [rows, seqLen], row-major; `ys` is `xs` one char later. */
+export interface Windows {
+  xs: Int32Array;
+  ys: Int32Array;
+  rows: number;
+  seqLen: number;
+}
+
+function sampleWindows(ids: Int32Array, c: TrainConfig, rng: () => number): Windows {
   const { batchSize: b, seqLen: t } = c;
   const xs = new Int32Array(b * t);
   const ys = new Int32Array(b * t);
@@ -75,10 +86,26 @@ function makeBatch(ids: Int32Array, c: TrainConfig, vocabSize: number, rng: () =
     xs.set(ids.subarray(start, start + t), r * t);
     ys.set(ids.subarray(start + 1, start + t + 1), r * t);
   }
+  return { xs, ys, rows: b, seqLen: t };
+}
+
+/** The model's input, one-hot x [rows, seqLen, vocabSize], and the int32 targets y [rows, seqLen]. */
+export function batchTensors(w: Windows, vocabSize: number): { x: tf.Tensor3D; y: tf.Tensor2D } {
   return tf.tidy(() => ({
-    x: tf.oneHot(tf.tensor2d(xs, [b, t], 'int32'), vocabSize).toFloat() as tf.Tensor3D,
-    y: tf.tensor2d(ys, [b, t], 'int32'),
+    x: tf.oneHot(tf.tensor2d(w.xs, [w.rows, w.seqLen], 'int32'), vocabSize).toFloat() as tf.Tensor3D,
+    y: tf.tensor2d(w.ys, [w.rows, w.seqLen], 'int32'),
   }));
+}
+
+/**
+ * Worker threads for a run: the setting, or the cores available on wasm/cpu.
+ * On tfjs-node the default is 1: TF's own thread pool already uses every core
+ * for each op, and its native addon does not load in more than one thread
+ * (tensorflow/tfjs#2079, #8388). Never more replicas than rows in a batch.
+ */
+export function workersFor(c: TrainConfig, backend = tf.getBackend()): number {
+  const wanted = c.workers ?? (backend === 'tensorflow' ? 1 : availableParallelism());
+  return Math.max(1, Math.min(wanted, c.batchSize));
 }
 
 /** Scales gradients so their global L2 norm is at most `clipNorm`. */
@@ -129,6 +156,8 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     }
   }
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const workers = workersFor(c);
+  const replicas = workers > 1 ? await Replicas.start(workers, model, optimizer) : undefined;
 
   let best = metrics.reduce((b, m) => (m.valLoss < b.valLoss ? m : b), { epoch: -1, valLoss: Infinity } as Pick<EpochMetrics, 'epoch' | 'valLoss'>);
   let bestWeights: tf.Tensor[] | undefined = best.epoch >= 0 ? model.getWeights().map((w) => w.clone()) : undefined;
@@ -136,61 +165,72 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   const outOfTime = () => c.maxMinutes !== undefined && meter.elapsedSec() > c.maxMinutes * 60;
   let stopReason: StopReason = 'epochs';
 
-  for (let epoch = startEpoch; epoch < c.epochs; epoch++) {
-    const rng = makeRng(c.seed * 1_000_003 + epoch);
-    meter.startEpoch();
-    let lossSum = 0;
-    let steps = 0;
-    for (let s = 0; s < stepsPerEpoch; s++) {
-      if (input.signal?.aborted) {
-        stopReason = 'cancelled';
-        break;
+  try {
+    for (let epoch = startEpoch; epoch < c.epochs; epoch++) {
+      const rng = makeRng(c.seed * 1_000_003 + epoch);
+      meter.startEpoch();
+      let lossSum = 0;
+      let steps = 0;
+      for (let s = 0; s < stepsPerEpoch; s++) {
+        if (input.signal?.aborted) {
+          stopReason = 'cancelled';
+          break;
+        }
+        if (outOfTime()) {
+          stopReason = 'time';
+          break;
+        }
+        const lr = learningRateAt(epoch * stepsPerEpoch + s, totalSteps, c);
+        const windows = sampleWindows(trainIds, c, rng);
+        let loss: number;
+        if (replicas) loss = await replicas.step(windows, lr, c.clipNorm);
+        else {
+          // Adam reads its learningRate field at every update; tfjs offers no setter.
+          (optimizer as unknown as { learningRate: number }).learningRate = lr;
+          loss = await step(model, variables, optimizer, batchTensors(windows, vocab.size), c.clipNorm);
+        }
+        // A turn of the event loop per step: on wasm/cpu data() resolves without
+        // one, and signals, IPC (cancel, parent gone) and timers wait for it.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (!Number.isFinite(loss)) throw new Error(`training diverged at epoch ${epoch + 1}, step ${s + 1} (loss ${loss})`);
+        lossSum += loss;
+        steps++;
+        input.onStep?.({ epoch: epoch + 1, epochs: c.epochs, step: s + 1, stepsPerEpoch, learningRate: lr, ...meter.step(loss) });
       }
-      if (outOfTime()) {
-        stopReason = 'time';
-        break;
-      }
-      const lr = learningRateAt(epoch * stepsPerEpoch + s, totalSteps, c);
-      // Adam reads its learningRate field at every update; tfjs offers no setter.
-      (optimizer as unknown as { learningRate: number }).learningRate = lr;
-      const loss = await step(model, variables, optimizer, makeBatch(trainIds, c, vocab.size, rng), c.clipNorm);
-      // A turn of the event loop per step: on wasm/cpu data() resolves without
-      // one, and signals, IPC (cancel, parent gone) and timers wait for it.
-      await new Promise((resolve) => setImmediate(resolve));
-      if (!Number.isFinite(loss)) throw new Error(`training diverged at epoch ${epoch + 1}, step ${s + 1} (loss ${loss})`);
-      lossSum += loss;
-      steps++;
-      input.onStep?.({ epoch: epoch + 1, epochs: c.epochs, step: s + 1, stepsPerEpoch, learningRate: lr, ...meter.step(loss) });
-    }
-    if (steps === 0) break;
+      if (steps === 0) break;
+      // The replicas hold the trained weights and Adam's state; this thread validates and checkpoints.
+      await replicas?.pull(model, optimizer);
 
-    const decoder = new CharDecoder(model);
-    const val = evaluateLoss(decoder, valIds, c.evalStreams);
-    decoder.dispose();
-    const m: EpochMetrics = {
-      epoch: epoch + 1,
-      steps,
-      trainLoss: lossSum / steps,
-      valLoss: val.nats,
-      valBitsPerChar: val.bitsPerChar,
-      learningRate: learningRateAt((epoch + 1) * stepsPerEpoch - 1, totalSteps, c),
-      ...meter.endEpoch(),
-    };
-    metrics.push(m);
-    input.onEpoch?.(m);
-    if (m.valLoss < best.valLoss) {
-      best = m;
-      tf.dispose(bestWeights ?? []);
-      bestWeights = model.getWeights().map((w) => w.clone());
+      const decoder = new CharDecoder(model);
+      const val = evaluateLoss(decoder, valIds, c.evalStreams);
+      decoder.dispose();
+      const m: EpochMetrics = {
+        epoch: epoch + 1,
+        steps,
+        trainLoss: lossSum / steps,
+        valLoss: val.nats,
+        valBitsPerChar: val.bitsPerChar,
+        learningRate: learningRateAt((epoch + 1) * stepsPerEpoch - 1, totalSteps, c),
+        ...meter.endEpoch(),
+      };
+      metrics.push(m);
+      input.onEpoch?.(m);
+      if (m.valLoss < best.valLoss) {
+        best = m;
+        tf.dispose(bestWeights ?? []);
+        bestWeights = model.getWeights().map((w) => w.clone());
+      }
+      if (input.checkpointDir && stopReason !== 'cancelled') {
+        await saveCheckpoint(input.checkpointDir, model, optimizer, metrics, vocab);
+      }
+      if (stopReason !== 'epochs') break;
+      if (epoch + 1 - best.epoch >= c.patience && epoch + 1 < c.epochs) {
+        stopReason = 'early-stop';
+        break;
+      }
     }
-    if (input.checkpointDir && stopReason !== 'cancelled') {
-      await saveCheckpoint(input.checkpointDir, model, optimizer, metrics, vocab);
-    }
-    if (stopReason !== 'epochs') break;
-    if (epoch + 1 - best.epoch >= c.patience && epoch + 1 < c.epochs) {
-      stopReason = 'early-stop';
-      break;
-    }
+  } finally {
+    await replicas?.terminate();
   }
   optimizer.dispose();
   if (bestWeights) {

@@ -2,16 +2,18 @@
 // corpus folder, measure the serving model on the held-out split of that
 // corpus, train (warm from the serving weights when the vocabulary is
 // unchanged, from scratch when it changed), and publish the candidate only if
-// the gate (gate.ts) passes: its loss on the same split is not worse than the
-// serving model's plus a tolerance. Training to publishing is pipeline.ts,
-// as for `npm run train`.
+// the gate (gate.ts) passes: its loss on the same text is not worse than the
+// serving model's plus a tolerance. Publishing is a compare-and-swap on the
+// pointer read at the start: if it moved during the run (a rollback, another
+// publish), the candidate is stored but not made current. Training to
+// publishing is pipeline.ts, as for `npm run train`.
 import { initBackend } from '../ml/backend.js';
 import { readCorpus, splitCorpus } from '../ml/corpus.js';
 import { Vocabulary } from '../ml/vocab.js';
 import { log } from '../log.js';
 import { loadFromRegistry, type LoadedModel } from '../registry/loader.js';
 import { ModelRegistry, type ModelMetadata } from '../registry/registry.js';
-import { gate, servingLoss } from './gate.js';
+import { gate, lossOn, scoreIncumbent, type Incumbent } from './gate.js';
 import type { StepProgress, StopReason } from './loop.js';
 import { trainAndPublish } from './pipeline.js';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './settings.js';
@@ -44,16 +46,18 @@ export type RunProgress = { phase: Phase } & Partial<Omit<StepProgress, 'learnin
 };
 
 export interface RetrainResult {
-  outcome: 'published' | 'rejected' | 'cancelled';
+  /** stored: it passed the gate but the current version moved during the run, so it was not made current. */
+  outcome: 'published' | 'stored' | 'rejected' | 'cancelled';
   reason: string;
   start: 'warm' | 'scratch';
   /** Why training started warm or from scratch. */
   startReason: string;
   /** The version the candidate was compared with (and warm-started from). */
   servingVersion?: string;
+  /** The serving model's and the candidate's loss on the text the gate compared them on. */
   oldValLoss?: number;
   newValLoss?: number;
-  /** The version published. */
+  /** The version published (or stored). */
   version?: string;
   pruned?: string[];
   corpus: { sha256: string; chars: number; files: number };
@@ -68,15 +72,15 @@ export interface RetrainHooks {
 
 type Serving = LoadedModel & { version: string };
 
-/** The newest servable version, loaded; undefined (with why) when there is none. */
-async function loadServing(registry: ModelRegistry, name: string): Promise<{ serving?: Serving; why: string }> {
-  if ((await registry.versions(name)).length === 0) return { why: `there is no version of ${name} yet` };
+/** The newest servable version, loaded; without one, what the gate is to make of that. */
+async function loadServing(registry: ModelRegistry, name: string): Promise<{ serving: Serving; incumbent?: undefined } | { serving?: undefined; incumbent: Extract<Incumbent, { why: string }> }> {
+  if ((await registry.versions(name)).length === 0) return { incumbent: { kind: 'none', why: `there is no version of ${name} yet` } };
   try {
     const { ref, ...loaded } = await loadFromRegistry(registry, name);
-    return { serving: { ...loaded, version: ref.version }, why: '' };
+    return { serving: { ...loaded, version: ref.version } };
   } catch (err) {
     log.error({ err }, 'no servable version to start from or compare with');
-    return { why: `no version of ${name} could be loaded (${(err as Error).message})` };
+    return { incumbent: { kind: 'unscored', why: `no version of ${name} could be loaded: ${(err as Error).message}` } };
   }
 }
 
@@ -107,7 +111,10 @@ export async function retrain(job: RetrainJob, { signal, onProgress }: RetrainHo
   const backend = await initBackend('train');
   const registry = new ModelRegistry(job.modelsDir);
   const corpus = await readCorpus(job.corpusDir);
-  const { serving, why: noServing } = await loadServing(registry, job.modelName);
+  // What the publish's compare-and-swap expects to replace; read before anything else.
+  const expectCurrent = (await registry.readPointer(job.modelName))?.version ?? null;
+  const loaded = await loadServing(registry, job.modelName);
+  const serving = loaded.serving;
   const vocab = Vocabulary.fromText(corpus.text);
   const config = trainConfig(job, serving?.metadata);
   const val = splitCorpus(corpus.text, config.valFraction).val;
@@ -116,14 +123,14 @@ export async function retrain(job: RetrainJob, { signal, onProgress }: RetrainHo
   try {
     // Measured first: a warm start trains the serving model's weights in place.
     onProgress?.({ phase: 'evaluating' });
-    const { loss: oldValLoss, note: servingNote = noServing } = serving ? servingLoss(serving, serving.version, val, config.evalStreams) : {};
-    const problem = serving ? warmStartProblem(serving, vocab, config) : noServing;
+    const incumbent = loaded.serving ? scoreIncumbent(loaded.serving, loaded.serving.version, val, config.evalStreams) : loaded.incumbent;
+    const problem = loaded.serving ? warmStartProblem(loaded.serving, vocab, config) : loaded.incumbent.why;
     const warm = serving !== undefined && problem === undefined;
     const started = {
       start: warm ? ('warm' as const) : ('scratch' as const),
       startReason: warm ? `warm-started from ${serving.version} (same vocabulary and architecture)` : `from scratch: ${problem}`,
       servingVersion: serving?.version,
-      oldValLoss,
+      oldValLoss: incumbent.kind === 'scored' ? incumbent.loss : undefined,
       corpus: { sha256: corpus.sha256, chars: corpus.text.length, files: corpus.files.length },
     };
     log.info({ ...started, config }, `retraining ${job.modelName}, ${started.startReason}`);
@@ -132,6 +139,7 @@ export async function retrain(job: RetrainJob, { signal, onProgress }: RetrainHo
     model = undefined;
 
     let valLoss: number | undefined;
+    let comparedLoss: number | undefined;
     const budgetSec = job.maxMinutes * 60;
     const run = await trainAndPublish({
       registry,
@@ -150,13 +158,20 @@ export async function retrain(job: RetrainJob, { signal, onProgress }: RetrainHo
           valLoss = m.valLoss;
         },
       },
-      decide: (result) => gate(result.valLoss, oldValLoss, job.tolerance, servingNote),
+      decide: (result) => {
+        // The candidate on the text the serving model was scored on (its own val loss when that is the whole split).
+        if (incumbent.kind === 'scored' && Number.isFinite(result.valLoss)) {
+          comparedLoss = incumbent.text === val ? result.valLoss : lossOn(result.model, result.vocab, incumbent.text, config.evalStreams);
+        }
+        return gate(comparedLoss ?? result.valLoss, incumbent, job.tolerance);
+      },
+      expectCurrent,
       onPublishing: () => onProgress?.({ phase: 'publishing' }),
     });
     const { trained } = run;
     const result = {
       ...started,
-      newValLoss: Number.isFinite(trained.valLoss) ? trained.valLoss : undefined,
+      newValLoss: comparedLoss ?? (Number.isFinite(trained.valLoss) ? trained.valLoss : undefined),
       epochs: trained.metrics.length,
       stopReason: trained.stopReason,
       outcome: run.outcome,

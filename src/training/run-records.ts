@@ -20,7 +20,8 @@ export interface RunInfo {
   epochs?: number;
 }
 
-export type OutcomeKind = 'published' | 'rejected' | 'failed' | 'cancelled';
+/** stored: the candidate passed the gate but the current version moved during the run, so it was kept as a version and not made current. */
+export type OutcomeKind = 'published' | 'stored' | 'rejected' | 'failed' | 'cancelled';
 
 export type RunOutcome = RunInfo &
   Partial<Omit<RetrainResult, 'outcome' | 'reason'>> & {
@@ -31,13 +32,15 @@ export type RunOutcome = RunInfo &
   };
 
 export interface RetrainState {
-  /** When the last completed run (published or rejected) finished. */
+  /** When the last completed run (one the gate decided) finished. */
   lastCompletedAt?: string;
   last?: RunOutcome;
+  /** Runs that failed since the last completed one, and when the latest of them finished: the catch-up's backoff. */
+  failures?: { count: number; lastAt: string };
 }
 
 /** Completed: the gate decided, whatever it decided; the schedule counts the run as done. */
-export const isCompleted = (o: RunOutcome) => o.outcome === 'published' || o.outcome === 'rejected';
+export const isCompleted = (o: RunOutcome) => o.outcome === 'published' || o.outcome === 'stored' || o.outcome === 'rejected';
 
 export class RunRecords {
   readonly historyFile: string;
@@ -70,7 +73,8 @@ export class RunRecords {
     await mkdir(this.dir, { recursive: true });
     await appendFile(this.historyFile, JSON.stringify(outcome) + '\n');
     const before = await this.state();
-    const state: RetrainState = { lastCompletedAt: isCompleted(outcome) ? outcome.finishedAt : before.lastCompletedAt, last: outcome };
+    const failures = outcome.outcome === 'failed' ? { count: (before.failures?.count ?? 0) + 1, lastAt: outcome.finishedAt } : isCompleted(outcome) ? undefined : before.failures;
+    const state: RetrainState = { lastCompletedAt: isCompleted(outcome) ? outcome.finishedAt : before.lastCompletedAt, last: outcome, ...(failures ? { failures } : {}) };
     // Temp file, fsync, rename: a reader sees the old state or the new one.
     await writeFileAtomic(this.stateFile, JSON.stringify(state, null, 2) + '\n');
   }

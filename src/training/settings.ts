@@ -23,17 +23,29 @@ export const trainSettings = z.object({
   learningRate: positive().default(3e-3).describe('peak learning rate (Adam)'),
   minLearningRate: number().min(0, { error: 'must be at least 0' }).default(3e-4).describe('learning rate at the end of the cosine decay'),
   warmupSteps: whole(0).default(50).describe('steps of linear learning-rate warmup'),
+  // A warm start (the nightly retrain) continues a trained model: a full
+  // warmup to the from-scratch peak throws much of it away (issue 10: a
+  // 1.5-minute warm start from 1.536 ended at 1.574), so it has its own.
+  warmLearningRate: positive().default(5e-4).describe('peak learning rate of a warm start (well below learningRate)'),
+  warmMinLearningRate: number().min(0, { error: 'must be at least 0' }).default(5e-5).describe('learning rate at the end of a warm start'),
+  warmWarmupSteps: whole(0).default(10).describe('steps of linear learning-rate warmup of a warm start'),
   clipNorm: positive().default(5).describe('gradients are scaled down to this global L2 norm at most'),
   patience: whole(1).default(3).describe('stop when validation loss has not improved for this many epochs'),
   seed: whole().default(42).describe('random seed of the initial weights and of the batches'),
   valFraction: positive().lt(1, { error: 'must be below 1' }).default(0.1).describe('held-out fraction at the end of the corpus'),
   evalStreams: whole(1).default(64).describe('parallel streams when scoring the held-out text'),
+  workers: whole(1).optional().describe('worker threads that share each batch, gradients averaged (default: the cores available on wasm/cpu, 1 on tfjs-node)'),
 });
 
 export type TrainConfig = z.output<typeof trainSettings>;
 export type TrainSetting = keyof TrainConfig;
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = trainSettings.parse({});
+
+/** The settings a warm start trains with: its own schedule in place of the from-scratch one. */
+export function warmStartSchedule(c: TrainConfig): TrainConfig {
+  return { ...c, learningRate: c.warmLearningRate, minLearningRate: c.warmMinLearningRate, warmupSteps: c.warmWarmupSteps };
+}
 
 /** The configs/ folder of this checkout, wherever the command runs from. */
 const PRESETS_DIR = fileURLToPath(new URL('../../configs/', import.meta.url));

@@ -1,8 +1,10 @@
 // The trainer process, forked (at low priority) by RetrainController: takes
 // the retrain lock, runs one retrain, and reports progress and the result over
 // IPC. It never outlives the bot: when the IPC channel closes (the bot exited
-// or was killed), or on SIGTERM/SIGINT, it releases the lock and exits at once.
-// Nothing half-done becomes visible: the registry publishes by rename.
+// or was killed), or on SIGTERM/SIGINT, it releases the lock and exits at once,
+// except while publishing: the publish (seconds) finishes first, so what it
+// reports is what happened. Nothing half-done becomes visible: the registry
+// publishes by rename.
 import { log } from '../log.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import type { FromTrainer, ToTrainer } from './protocol.js';
@@ -16,10 +18,15 @@ if (!process.send) {
 }
 
 /** Resolves once the message was handed to the channel, so exiting afterwards does not lose it. */
-const send = (m: FromTrainer) => new Promise<void>((resolve) => process.send!(m, undefined, {}, () => resolve()));
+const send = (m: FromTrainer) => new Promise<void>((resolve) => (process.connected ? process.send!(m, undefined, {}, () => resolve()) : resolve()));
 
 let lock: HeldLock | undefined;
+let publishing = false;
 const exitNow = (why: string) => {
+  if (publishing) {
+    log.warn({ why }, 'trainer stopping once the publish in progress is done');
+    return;
+  }
   log.warn({ why }, 'trainer stopping now; nothing is published');
   lock?.release();
   process.exit(1);
@@ -40,6 +47,7 @@ const start = await new Promise<Extract<ToTrainer, { type: 'start' }>>((resolve)
 let lastSent = 0;
 let lastPhase = '';
 const onProgress = (progress: RunProgress) => {
+  publishing = progress.phase === 'publishing';
   const now = performance.now();
   if (progress.phase === lastPhase && now - lastSent < PROGRESS_INTERVAL_MS) return;
   lastSent = now;
