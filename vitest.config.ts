@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The tfjs-node parity suite has its own config (vitest.parity.config.ts, npm run test:parity).
+    exclude: ['test/parity/**', '**/node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Files run in separate processes; two at a time matches the 2-core machines.

@@ -3,10 +3,11 @@
 // running in this process. The fake runs in a worker thread of its own.
 import { once } from 'node:events';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { startApp, type App } from '../src/app/wiring.js';
 import { parseConfig } from '../src/config.js';
 import { Bot } from '../src/discord/bot.js';
+import { moduleUrl, startWorker } from '../src/runtime/entry.js';
 import type { BurstTimes, HostRequest } from './fake-host.js';
 import type { Row } from './ml.js';
 
@@ -21,9 +22,7 @@ export interface BurstBot {
 
 /** The real bot logged into a fresh fake Discord, serving `modelsDir`. */
 export async function startBurstBot(modelsDir: string, name: string, env: Record<string, string> = {}): Promise<BurstBot> {
-  const host = new Worker(new URL('../src/ts-worker.mjs', import.meta.url), {
-    workerData: { module: new URL('./fake-host.ts', import.meta.url).href, token: TOKEN },
-  });
+  const host = startWorker(moduleUrl('./fake-host.js', import.meta.url), { workerData: { token: TOKEN } });
   const [ready] = (await once(host, 'message')) as [{ apiUrl: string }];
   const config = {
     ...parseConfig({ DISCORD_TOKEN: TOKEN, DISCORD_API_URL: ready.apiUrl, MODELS_DIR: modelsDir, MODEL_NAME: name, COOLDOWN_SECONDS: '0', MODEL_WATCH_SECONDS: '0', ...env }),

@@ -4,7 +4,7 @@ import os from 'node:os';
 import { Option } from 'commander';
 import { cliProgram, main, numberArg } from '../src/cli/program.js';
 import { benchBurst } from './burst.js';
-import { benchMl } from './ml.js';
+import { benchMl } from './ml-all.js';
 import { benchBurstDuringRetrain } from './retrain.js';
 import { benchSoak } from './soak.js';
 

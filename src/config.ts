@@ -7,6 +7,7 @@
 // is imported, so entry points validate the config first.
 import dotenv from 'dotenv';
 import { z } from 'zod';
+import { BACKENDS } from './ml/backend-names.js';
 import { scheduleProblem } from './scheduler/cron.js';
 
 const snowflake = z.string().regex(/^\d{17,20}$/, 'must be a Discord id (17 to 20 digits)');
@@ -26,6 +27,7 @@ function duration(unit: string, ms: number, min: number, max: number, zero?: str
   const range = `from ${min} to ${max} ${unit}${zero ? ` (0: ${zero})` : ''}`;
   return number().refine((v) => (zero !== undefined && v === 0) || (v >= min && v <= max), { error: `must be ${range}` });
 }
+const backend = z.enum(BACKENDS, { error: `must be one of ${BACKENDS.join(', ')}` });
 const snowflakeList = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
@@ -68,6 +70,10 @@ const fields = z.object({
   RETRAIN_KEEP_VERSIONS: number().int().min(2).default(5),
   /** Channel that gets the outcome of every retrain. */
   RETRAIN_REPORT_CHANNEL_ID: snowflake.optional(),
+  /** Pin the tfjs backend of both jobs, or of one (read by src/ml/backend.ts; the per-job one wins). */
+  BARDBOT_BACKEND: backend.optional(),
+  BARDBOT_GENERATE_BACKEND: backend.optional(),
+  BARDBOT_TRAIN_BACKEND: backend.optional(),
 });
 
 const configSchema = fields.superRefine((c, ctx) => {

@@ -31,7 +31,7 @@ function expectClose(a: number[][], b: number[][], tol = 1e-5): void {
 const rand = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
 
 beforeAll(async () => {
-  const info = await initBackend('wasm');
+  const info = await initBackend('train', 'wasm');
   expect(info.name).toBe('wasm');
 });
 afterAll(() => registerWasmKernels());

@@ -15,7 +15,7 @@ const PERIODIC = 'abcde\n'.repeat(400);
 let trained: TrainResult;
 
 beforeAll(async () => {
-  await initBackend();
+  await initBackend('generate');
   trained = await train({
     text: PERIODIC,
     config: { ...DEFAULT_TRAIN_CONFIG, units: 24, seqLen: 12, batchSize: 16, epochs: 8, warmupSteps: 5, learningRate: 0.02, minLearningRate: 0.002, evalStreams: 4 },

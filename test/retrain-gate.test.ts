@@ -14,7 +14,7 @@ import { makeLayout, TINY, type Layout } from './helpers/retrain-fixture.js';
 let l: Layout;
 
 beforeAll(async () => {
-  await initBackend();
+  await initBackend('train');
   l = await makeLayout();
 });
 

@@ -26,7 +26,7 @@ const unloaded: { version: string; tensors: number }[] = [];
 let baseline: number;
 
 beforeAll(async () => {
-  await initBackend();
+  await initBackend('train');
   l = await makeLayout();
   await retrain(l.job({ epochs: 1 }));
   // Two workers: the swap guarantees must hold across workers (one per core is the default).

@@ -13,7 +13,7 @@ let l: Layout;
 let swaps = 0;
 
 beforeAll(async () => {
-  await initBackend();
+  await initBackend('train');
   l = await makeLayout();
   // v1 and v2, in-process: the runs below have a version to roll back to.
   for (let i = 0; i < 2; i++) expect(await retrain(l.job({ epochs: 1, tolerance: 100 }))).toMatchObject({ outcome: 'published' });

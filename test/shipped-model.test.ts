@@ -11,7 +11,7 @@ import { loadVersion, type LoadedModel } from '../src/registry/loader.js';
 let m: LoadedModel;
 
 beforeAll(async () => {
-  await initBackend();
+  await initBackend('generate');
   const ref = await new ModelRegistry('models').current('shakespeare');
   m = await loadVersion(ref.dir);
 });

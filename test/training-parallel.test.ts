@@ -14,7 +14,7 @@ const TEXT = 'To be, or not to be, that is the question:\n'.repeat(60);
 const SMALL: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, layers: 2, units: 16, seqLen: 12, batchSize: 8, epochs: 2, warmupSteps: 3, evalStreams: 4 };
 
 beforeAll(async () => {
-  await initBackend();
+  await initBackend('train');
 });
 
 const weightsOf = (m: tf.LayersModel) => m.getWeights().map((w) => w.dataSync() as Float32Array);

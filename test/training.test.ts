@@ -16,7 +16,7 @@ const TEXT = 'To be, or not to be, that is the question:\n'.repeat(60);
 const TINY: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, workers: 1, units: 12, seqLen: 12, batchSize: 8, epochs: 2, warmupSteps: 3, evalStreams: 4 };
 
 beforeAll(async () => {
-  await initBackend();
+  await initBackend('train');
 });
 
 describe('train', () => {

@@ -11,7 +11,7 @@ const { program, config } = cliProgram('eval', 'Validation loss of a model versi
 const flags = program.option('--version <v>', 'the version to score, e.g. v1 (default: the one the bot serves)').parse().opts<ModelFlags & { version?: string }>();
 
 await main('eval', async () => {
-  const backend = await initBackend();
+  const backend = await initBackend('train');
   const { ref, ...loaded } = await loadFromRegistry(new ModelRegistry(flags.models), flags.name, flags.version);
   const corpus = await readCorpus(corpusPath(flags, config));
   const meta = loaded.metadata;

@@ -20,7 +20,7 @@ const flags = program
   .opts<ModelFlags & { seed: string; length: number; temperature: number; topK?: number; topP?: number; rngSeed?: number; version?: string }>();
 
 await main('generate', async () => {
-  await initBackend();
+  await initBackend('generate');
   const { ref, decoder, vocab } = await loadFromRegistry(new ModelRegistry(flags.models), flags.name, flags.version);
   const t0 = performance.now();
   const [text] = generate(decoder, vocab, [

@@ -56,7 +56,7 @@ await main('train', async () => {
   const given = settingFlags.filter((f) => program.getOptionValueSource(f.attribute) === 'cli');
   const config: TrainConfig = { ...(preset?.config ?? DEFAULT_TRAIN_CONFIG), ...Object.fromEntries(given.map((f) => [f.key, program.getOptionValue(f.attribute)])) };
 
-  const backend = await initBackend();
+  const backend = await initBackend('train');
   const corpus = await readCorpus(corpusPath(flags, env));
   const runDir = path.join(flags.runs, flags.name);
   await mkdir(runDir, { recursive: true });

@@ -39,6 +39,9 @@ export async function runConsole({ dispatcher, input, output }: ConsoleOptions):
   const rl = createInterface({ input, output: tty ? output : undefined, terminal: tty, prompt: 'bardbot> ' });
   // Ctrl-C at the prompt ends the session like Ctrl-D (readline would only pause).
   rl.on('SIGINT', () => rl.close());
+  // Piped input can end while a command runs; Node 24 throws on prompt() after close.
+  let closed = false;
+  rl.once('close', () => (closed = true));
   const files = new FileSink();
   const board = new ButtonBoard();
   const say = (text: string) => void output.write(text + '\n');
@@ -68,7 +71,7 @@ export async function runConsole({ dispatcher, input, output }: ConsoleOptions):
   for await (const line of rl) {
     if (line.trim() === '/quit') break;
     await handle(line.trim());
-    rl.prompt();
+    if (!closed) rl.prompt();
   }
   rl.close();
 }

@@ -1,13 +1,20 @@
-// Chooses the tfjs backend once per process (or worker thread) and says why.
-// Order: tfjs-node (native libtensorflow, the fast path on ordinary machines),
-// then wasm with our kernel fixes, then the pure-JS cpu backend as a last resort.
+// Chooses the tfjs backend once per process (or worker thread) for the job it
+// runs, and says why. Measured on 2 cores (`npm run bench`): tfjs-node trains
+// the 2x256 LSTM ~1.5x faster than wasm, but wasm decodes a single request's
+// one-char steps ~4x faster (tfjs-node's per-op dispatch dominates a tiny
+// step) and is level at 16-way batches. So by default training prefers
+// tfjs-node and generation prefers wasm; each falls back to the other, then to
+// the pure-JS cpu backend.
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import util from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { log } from '../log.js';
+import { pinnedBackend, type BackendName, type Job } from './backend-names.js';
 import { registerWasmKernels } from './kernels.js';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type { BackendName, Job } from './backend-names.js';
+
 export interface BackendInfo {
   name: BackendName;
   reason: string;
@@ -18,6 +25,8 @@ let chosen: Promise<BackendInfo> | undefined;
 
 async function tryNode(): Promise<string | undefined> {
   try {
+    // tfjs-node 4.22 calls util.isNullOrUndefined, which Node 23 removed.
+    (util as { isNullOrUndefined?: (v: unknown) => boolean }).isNullOrUndefined ??= (v) => v === null || v === undefined;
     // Optional dependency: its install fetches libtensorflow, which can fail.
     await import('@tensorflow/tfjs-node' as string);
     if (await tf.setBackend('tensorflow')) return undefined;
@@ -58,16 +67,35 @@ async function tryWasm(): Promise<string | undefined> {
   }
 }
 
-async function choose(prefer: string | undefined): Promise<BackendInfo> {
-  const notes: string[] = [];
-  if (!prefer || prefer === 'tensorflow') {
-    const why = await tryNode();
-    if (!why) return { name: 'tensorflow', reason: 'tfjs-node (native libtensorflow) loaded' };
-    notes.push(why);
+async function tryBackend(name: BackendName): Promise<string | undefined> {
+  if (name === 'tensorflow') return tryNode();
+  if (name === 'wasm') return tryWasm();
+  return (await tf.setBackend('cpu')) ? undefined : 'cpu backend did not initialise';
+}
+
+const WHY: Record<Job, Record<Exclude<BackendName, 'cpu'>, string>> = {
+  train: {
+    tensorflow: 'tfjs-node (native libtensorflow) loaded; it trains faster than wasm',
+    wasm: 'wasm with bardbot kernel fixes',
+  },
+  generate: {
+    wasm: 'wasm with bardbot kernel fixes; it decodes one-char steps faster than tfjs-node',
+    tensorflow: 'tfjs-node (native libtensorflow) loaded',
+  },
+};
+
+async function choose(job: Job, pinned: { name: BackendName; by: string } | undefined): Promise<BackendInfo> {
+  if (pinned) {
+    const why = await tryBackend(pinned.name);
+    if (!why) return { name: pinned.name, reason: `pinned by ${pinned.by}` };
+    // A pinned backend that cannot run is a setup error, not something to paper over.
+    throw new Error(`${pinned.by}=${pinned.name}, but ${why}`);
   }
-  if (!prefer || prefer === 'wasm') {
-    const why = await tryWasm();
-    if (!why) return { name: 'wasm', reason: [...notes, 'using wasm with bardbot kernel fixes'].join('; ') };
+  const notes: string[] = [];
+  const order: Exclude<BackendName, 'cpu'>[] = job === 'train' ? ['tensorflow', 'wasm'] : ['wasm', 'tensorflow'];
+  for (const name of order) {
+    const why = await tryBackend(name);
+    if (!why) return { name, reason: [...notes, WHY[job][name]].join('; ') };
     notes.push(why);
   }
   await tf.setBackend('cpu');
@@ -75,13 +103,17 @@ async function choose(prefer: string | undefined): Promise<BackendInfo> {
 }
 
 /**
- * Initialises the backend once. `prefer` (or BARDBOT_BACKEND) pins one:
- * 'tensorflow', 'wasm' or 'cpu'.
+ * Initialises the backend for `job` once per process or worker thread (a
+ * later call gets the same one, whatever its job). `override` (a backend
+ * name) wins over BARDBOT_GENERATE_BACKEND / BARDBOT_TRAIN_BACKEND, which win
+ * over BARDBOT_BACKEND.
  */
-export function initBackend(prefer = process.env.BARDBOT_BACKEND): Promise<BackendInfo> {
-  chosen ??= choose(prefer || undefined).then((info) => {
-    log.info({ backend: info.name, reason: info.reason }, `tfjs backend: ${info.name}`);
-    return info;
-  });
+export function initBackend(job: Job, override?: BackendName): Promise<BackendInfo> {
+  chosen ??= Promise.resolve()
+    .then(() => choose(job, override ? { name: override, by: 'the caller' } : pinnedBackend(job)))
+    .then((info) => {
+      log.info({ job, backend: info.name, reason: info.reason }, `tfjs backend for ${job}: ${info.name} (${info.reason})`);
+      return info;
+    });
   return chosen;
 }

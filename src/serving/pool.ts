@@ -6,9 +6,10 @@
 // and when, is the manager's decision (manager.ts).
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { log } from '../log.js';
 import { GenerationInputError, type GenerationRequest } from '../ml/generate.js';
+import { moduleUrl, startWorker } from '../runtime/entry.js';
 import type { FromWorker, ToWorker, VersionToLoad } from './protocol.js';
 import { LoadFailedError, ModelLoadingError, QueueFullError, WorkerFailedError, type GenerateResult } from './types.js';
 
@@ -79,8 +80,7 @@ interface LoadWait {
   timer: NodeJS.Timeout;
 }
 
-const TS_WORKER = new URL('../ts-worker.mjs', import.meta.url);
-const WORKER_MODULE = new URL('./worker.ts', import.meta.url).href;
+const WORKER_MODULE = moduleUrl('./worker.js', import.meta.url);
 const MAX_RESTART_DELAY_MS = 30_000;
 
 export class WorkerPool extends EventEmitter<PoolEvents> {
@@ -197,7 +197,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   }
 
   private spawn(index: number): void {
-    const worker = new Worker(TS_WORKER, { workerData: { module: WORKER_MODULE }, env: process.env });
+    const worker = startWorker(WORKER_MODULE, { env: process.env });
     let settleReady!: WorkerHandle['settleReady'];
     const ready = new Promise<void>((resolve, reject) => (settleReady = { resolve, reject }));
     // Only start() awaits it; a restarted worker's failure is handled by fail().

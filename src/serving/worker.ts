@@ -147,5 +147,5 @@ port.on('message', (m: ToWorker) => {
 });
 
 if (faults.some(([k]) => k === 'fail-start')) throw new Error('test fault: fail-start');
-const info = await initBackend(process.env.BARDBOT_BACKEND);
+const info = await initBackend('generate');
 send({ type: 'ready', backend: info.name, reason: info.reason });

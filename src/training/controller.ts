@@ -3,13 +3,13 @@
 // and its generation workers stay responsive. Progress and the result come
 // back over IPC; a published version is served at once (onPublished); every
 // run is logged, recorded (run-records.ts) and announced ('finished').
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { log } from '../log.js';
+import { forkModule, moduleUrl } from '../runtime/entry.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import { liveHolder } from './lock.js';
 import type { FromTrainer, ToTrainer } from './protocol.js';
@@ -17,7 +17,7 @@ import type { RetrainJob, RetrainResult, RunProgress } from './retrain.js';
 import { RunRecords, type RunInfo, type RunOutcome, type Trigger } from './run-records.js';
 import type { TrainConfig } from './settings.js';
 
-const TRAINER = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? './trainer-process.ts' : './trainer-process.js', import.meta.url));
+const TRAINER = moduleUrl('./trainer-process.js', import.meta.url);
 const LOW_PRIORITY = 19;
 /** How long a stop waits for a publish in progress (copy, checksums, fsyncs) before signalling the trainer. */
 const PUBLISH_GRACE_MS = 60_000;
@@ -187,10 +187,7 @@ export class RetrainController extends EventEmitter<Events> {
       train: options.train,
       command: `retrain ${info.id} (${info.trigger}${info.userId ? ` by ${info.userId}` : ''})`,
     };
-    const child = fork(TRAINER, [], {
-      // Child processes do not inherit tsx's loader when the bot runs from TypeScript (tests, tsx).
-      execArgv: TRAINER.endsWith('.ts') ? ['--import', 'tsx'] : [],
-    });
+    const child = forkModule(TRAINER);
     // Set right after fork, before the child starts its threads, which inherit it.
     if (child.pid !== undefined) {
       try {

@@ -108,7 +108,7 @@ function warmStartProblem(serving: Serving, vocab: Vocabulary, config: TrainConf
 }
 
 export async function retrain(job: RetrainJob, { signal, onProgress }: RetrainHooks = {}): Promise<RetrainResult> {
-  const backend = await initBackend();
+  const backend = await initBackend('train');
   const registry = new ModelRegistry(job.modelsDir);
   const corpus = await readCorpus(job.corpusDir);
   // What the publish's compare-and-swap expects to replace; read before anything else.

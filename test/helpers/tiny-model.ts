@@ -42,7 +42,7 @@ export async function publishTinyModel(root: string, opts: TinyModelOptions = {}
     warmupSteps: 5,
     evalStreams: 8,
   };
-  const backend = await initBackend();
+  const backend = await initBackend('train');
   const outDir = await mkdtemp(path.join(tmpdir(), 'tiny-model-'));
   try {
     const run = await trainAndPublish({

@@ -5,13 +5,13 @@
 // replica then applies that same update with its own, identical Adam state.
 // The result is one big-batch step; weights cross threads only at start and
 // when the main thread asks for them (validation, checkpoints).
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { moduleUrl, startWorker } from '../../runtime/entry.js';
 import type { Windows } from '../loop.js';
 import type { FromReplica, TensorData, ToReplica } from './protocol.js';
 
-const TS_WORKER = new URL('../../ts-worker.mjs', import.meta.url);
-const REPLICA_MODULE = new URL('./replica.ts', import.meta.url).href;
+const REPLICA_MODULE = moduleUrl('./replica.js', import.meta.url);
 
 type Reply = Exclude<FromReplica, { type: 'error' }>;
 
@@ -88,7 +88,7 @@ export class Replicas {
     const replicas = new Replicas(handles, new Float32Array(gradients), new Float32Array(update));
     try {
       for (let index = 0; index < count; index++) {
-        handles.push(new ReplicaHandle(new Worker(TS_WORKER, { workerData: { module: REPLICA_MODULE }, env: process.env })));
+        handles.push(new ReplicaHandle(startWorker(REPLICA_MODULE, { env: process.env })));
       }
       const ready = await Promise.all(
         handles.map((h, index) => h.ask({ type: 'init', backend: tf.getBackend(), artifacts, optimizer: optimizerData, gradients, update, index }, 'ready')),

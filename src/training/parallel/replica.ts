@@ -6,7 +6,7 @@
 // copying weights between steps.
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../ml/backend.js';
+import { initBackend, type BackendName } from '../../ml/backend.js';
 import { lossFromLogits } from '../../ml/model.js';
 import { batchTensors } from '../loop.js';
 import type { FromReplica, TensorData, ToReplica } from './protocol.js';
@@ -28,7 +28,7 @@ const send = (m: FromReplica) => port.postMessage(m);
 let replica: Replica | undefined;
 
 async function init(m: Extract<ToReplica, { type: 'init' }>): Promise<void> {
-  const backend = await initBackend(m.backend);
+  const backend = await initBackend('train', m.backend as BackendName);
   // initBackend falls back quietly; a replica on another backend would not compute the same numbers.
   if (backend.name !== m.backend) throw new Error(`replica got backend ${backend.name}, not ${m.backend} (${backend.reason})`);
   const model = await tf.loadLayersModel(tf.io.fromMemory(m.artifacts));

@@ -1,0 +1,25 @@
+// Every ml figure for each backend side by side: each backend runs in a child
+// process of its own (a process has one tfjs backend, and the two must not
+// share the cores while measuring), one after the other.
+import { once } from 'node:events';
+import { BACKENDS } from '../src/ml/backend-names.js';
+import { forkModule, moduleUrl } from '../src/runtime/entry.js';
+import type { Row } from './ml.js';
+
+type Reply = { rows: Row[] } | { error: string };
+
+export async function benchMl(modelsDir = 'models', name = 'shakespeare'): Promise<Record<string, string>[]> {
+  const table = new Map<string, Record<string, string>>();
+  // The pure-JS cpu backend is a last resort and too slow to be worth minutes here.
+  for (const backend of BACKENDS.filter((b) => b !== 'cpu')) {
+    const child = forkModule(moduleUrl('./ml-backend.js', import.meta.url), [backend, modelsDir, name]);
+    const reply = await new Promise<Reply>((resolve) => {
+      child.once('message', (m) => resolve(m as Reply));
+      child.once('exit', (code, signal) => resolve({ error: `the bench process exited (${signal ?? `code ${code}`})` }));
+    });
+    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+    const rows = 'rows' in reply ? reply.rows : [{ what: 'model', value: `unavailable: ${reply.error}` }];
+    for (const { what, value } of rows) table.set(what, { ...(table.get(what) ?? { what }), [backend]: value });
+  }
+  return [...table.values()];
+}

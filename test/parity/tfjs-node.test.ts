@@ -1,0 +1,161 @@
+// Backend parity on tfjs-node (npm run test:parity; not part of npm test):
+// the shipped model loads, serves and evaluates to its recorded loss on
+// libtensorflow; training steps match wasm; a model trained on one backend
+// serves on the other, both ways; a retrain in the trainer process publishes
+// and hot-swaps; TensorFlow's C++ logs stay out of our output. This process
+// and its workers and trainer are pinned to tfjs-node by BARDBOT_BACKEND
+// (vitest.parity.config.ts); the wasm side runs in child processes.
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/ml/backend.js';
+import { readCorpus, splitCorpus } from '../../src/ml/corpus.js';
+import { evaluateLoss } from '../../src/ml/evaluate.js';
+import { ModelRegistry } from '../../src/registry/registry.js';
+import { loadVersion } from '../../src/registry/loader.js';
+import { ServingManager } from '../../src/serving/manager.js';
+import { WorkerPool } from '../../src/serving/pool.js';
+import { PointerSource } from '../../src/serving/source.js';
+import { retrain } from '../../src/training/retrain.js';
+import { makeLayout } from '../helpers/retrain-fixture.js';
+import type { TrainSide, UseSide } from './on-backend.js';
+
+const run = promisify(execFile);
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+function tfjsNodeLoads(): boolean {
+  try {
+    execFileSync(process.execPath, ['-e', "require('@tensorflow/tfjs-node')"], { cwd: ROOT, stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const available = tfjsNodeLoads();
+if (!available) console.log('tfjs-node parity: skipped, @tensorflow/tfjs-node does not load here (bash scripts/install-tfjs-node.sh installs it)');
+
+/** A tsx script in a fresh process pinned to `backend`: its stdout's last line as JSON, and its stderr. */
+async function onBackend<T>(backend: string, args: string[], env: Record<string, string | undefined> = {}): Promise<{ out: T; stderr: string }> {
+  const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, BARDBOT_BACKEND: backend, LOG_FORMAT: 'json', ...env },
+  });
+  return { out: JSON.parse(stdout.trim().split('\n').at(-1)!) as T, stderr };
+}
+const side = <T,>(backend: string, task: 'train' | 'use', root: string) => onBackend<T>(backend, ['test/parity/on-backend.ts', task, root]).then((r) => r.out);
+
+const temps: string[] = [];
+const tempDir = async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'parity-'));
+  temps.push(dir);
+  return dir;
+};
+afterAll(async () => {
+  await Promise.all(temps.map((d) => rm(d, { recursive: true, force: true })));
+});
+
+/** One generation worker serving `registry`'s current version of `name`; `sync()` serves the pointer's version now. */
+async function startServing(registry: ModelRegistry, name: string) {
+  const manager = new ServingManager(await WorkerPool.start({ workers: 1, maxQueue: 64 }));
+  const source = new PointerSource(registry, name);
+  const sync = async () => {
+    const ref = await source.aspired();
+    await manager.load(ref);
+    return ref;
+  };
+  return { manager, sync };
+}
+
+describe.skipIf(!available)('tfjs-node parity', () => {
+  const shipped = new ModelRegistry(path.join(ROOT, 'models'));
+
+  it('serves the shipped model from worker threads on tfjs-node', async () => {
+    const { manager: service, sync } = await startServing(shipped, 'shakespeare');
+    try {
+      const ref = await sync();
+      const r = await service.generate({ seed: 'ROMEO:', length: 200, temperature: 0.8 });
+      expect(service.backend).toBe('tensorflow');
+      expect(r.version).toBe(ref.version);
+      expect(r.text.startsWith('ROMEO:')).toBe(true);
+      expect(r.text.length).toBe('ROMEO:'.length + 200);
+    } finally {
+      await service.close(1000);
+    }
+  });
+
+  it('evaluates the shipped model to the validation loss recorded when it was trained (npm run eval)', async () => {
+    expect((await initBackend('train')).name).toBe('tensorflow');
+    const { ref } = await shipped.resolveServable('shakespeare');
+    const m = await loadVersion(ref.dir);
+    const { val } = splitCorpus((await readCorpus(path.join(ROOT, 'data/shakespeare'))).text, m.metadata.corpus.valFraction);
+    const r = evaluateLoss(m.decoder, m.vocab.encode(val));
+    expect(tf.getBackend()).toBe('tensorflow');
+    expect(m.metadata.training.backend).toBe('wasm');
+    expect(r.nats).toBeCloseTo(m.metadata.valLoss.nats, 4);
+    m.model.dispose();
+  });
+
+  it('trains to the same losses as wasm, and each model serves on the other backend', async () => {
+    const [wasmRoot, nodeRoot] = [await tempDir(), await tempDir()];
+    const [onWasm, onNode] = await Promise.all([side<TrainSide>('wasm', 'train', wasmRoot), side<TrainSide>('tensorflow', 'train', nodeRoot)]);
+    expect([onWasm.backend, onNode.backend]).toEqual(['wasm', 'tensorflow']);
+    expect(onNode.metrics.length).toBe(onWasm.metrics.length);
+    onWasm.metrics.forEach((w, i) => {
+      expect(onNode.metrics[i].trainLoss).toBeCloseTo(w.trainLoss, 3);
+      expect(onNode.metrics[i].valLoss).toBeCloseTo(w.valLoss, 3);
+    });
+
+    // Crossed over: each model evaluated on the backend it was not trained on.
+    const [wasmModelOnNode, nodeModelOnWasm] = await Promise.all([side<UseSide>('tensorflow', 'use', wasmRoot), side<UseSide>('wasm', 'use', nodeRoot)]);
+    expect(wasmModelOnNode).toMatchObject({ backend: 'tensorflow', trainedOn: 'wasm' });
+    expect(nodeModelOnWasm).toMatchObject({ backend: 'wasm', trainedOn: 'tensorflow' });
+    expect(wasmModelOnNode.loss).toBeCloseTo(onWasm.metrics.at(-1)!.valLoss, 3);
+    expect(nodeModelOnWasm.loss).toBeCloseTo(onNode.metrics.at(-1)!.valLoss, 3);
+    for (const s of [wasmModelOnNode.sample, nodeModelOnWasm.sample]) expect(s).toMatch(/^ROMEO:[\s\S]{100}$/);
+
+    // And the wasm-trained one through the generation service on tfjs-node.
+    const { manager: service, sync } = await startServing(new ModelRegistry(wasmRoot), 'shakespeare');
+    try {
+      await sync();
+      const r = await service.generate({ seed: 'First', length: 50, temperature: 0.8 });
+      expect(service.backend).toBe('tensorflow');
+      expect(r.text.length).toBe('First'.length + 50);
+    } finally {
+      await service.close(1000);
+    }
+  });
+
+  it('retrains in the trainer process on tfjs-node and hot-swaps the service to the new version', async () => {
+    const l = await makeLayout();
+    temps.push(l.root);
+    await retrain(l.job({ epochs: 1 }));
+    const { manager: service, sync } = await startServing(l.registry, l.name);
+    try {
+      expect((await sync()).version).toBe('v1');
+      const outcome = await l.controller(sync, { epochs: 1, tolerance: 10 }).start({ trigger: 'admin', userId: '1' });
+      expect(outcome).toMatchObject({ outcome: 'published', version: 'v2', servingVersion: 'v1' });
+      expect(service.serving()?.version).toBe('v2');
+      expect(service.serving()?.metadata.training.backend).toBe('tensorflow');
+      const r = await service.generate({ seed: 'Citizen', length: 40, temperature: 0.8 });
+      expect(r.version).toBe('v2');
+    } finally {
+      await service.close(1000);
+    }
+  });
+
+  it("keeps TensorFlow's C++ logs out of stderr unless LOG_LEVEL=debug", async () => {
+    const script = ['--input-type=module', '-e', "import * as tf from '@tensorflow/tfjs'; import { initBackend } from './src/ml/backend.ts'; await initBackend('train'); tf.add(1, 2).dataSync(); console.log('{}');"];
+    // The variables quietTensorFlow sets must come from it, not from this process (undefined: left out).
+    const clean = { TF_CPP_MIN_LOG_LEVEL: undefined, TF_ENABLE_ONEDNN_OPTS: undefined };
+    const noisy = /absl|oneDNN|cpu_feature_guard/;
+    const quiet = await onBackend('tensorflow', script, { ...clean, LOG_LEVEL: 'info' });
+    expect(quiet.stderr).toContain('"backend":"tensorflow"');
+    expect(quiet.stderr).not.toMatch(noisy);
+    const debug = await onBackend('tensorflow', script, { ...clean, LOG_LEVEL: 'debug' });
+    expect(debug.stderr).toMatch(noisy);
+  });
+});
