@@ -6,6 +6,7 @@ import { startApp } from './app/wiring.js';
 import { loadConfigOrExit } from './config.js';
 import { runConsole } from './console/repl.js';
 import { Bot } from './discord/bot.js';
+import { httpPort, startService } from './http/service.js';
 import { reportRetrainOutcomes } from './discord/reports.js';
 import { log, setLogLevel } from './log.js';
 
@@ -46,14 +47,24 @@ const { generator } = app.services;
 const version = generator.serving()?.version;
 log.info({ backend: generator.backend, model: config.MODEL_NAME, version: version ?? null }, `tfjs backend: ${generator.backend}; serving ${config.MODEL_NAME} ${version ?? '(no version yet)'}`);
 
-if (!config.DISCORD_TOKEN) {
+if (config.DISCORD_MODE === 'http') {
+  // Discord POSTs interactions to the HTTP server; no gateway connection.
+  const service = await startService({ config, app, dispatcher: app.dispatcher() });
+  stops.push((ms) => service.stop(ms));
+  await app.startSchedule();
+} else if (!config.DISCORD_TOKEN) {
   log.warn('DISCORD_TOKEN is not set: running in console mode');
   // One person typing, one command at a time: no cooldown.
   await runConsole({ dispatcher: app.dispatcher(0), input: process.stdin, output: process.stdout });
   await shutdown(0, 'end of input');
 } else {
-  const bot = new Bot({ config: { ...config, DISCORD_TOKEN: config.DISCORD_TOKEN }, dispatcher: app.dispatcher() });
+  const dispatcher = app.dispatcher();
+  const bot = new Bot({ config: { ...config, DISCORD_TOKEN: config.DISCORD_TOKEN }, dispatcher });
   stops.push((ms) => bot.stop(ms));
+  if (httpPort(config) !== undefined) {
+    const service = await startService({ config, app, dispatcher, gateway: bot.client });
+    stops.push((ms) => service.stop(ms));
+  }
   try {
     await bot.start();
   } catch (err) {
