@@ -2,7 +2,7 @@
 // every way a command can be invoked. Each returns the refusal to show, or
 // undefined to let the command run.
 import type { Invocation, Policy } from './command.js';
-import type { Cooldowns } from './cooldowns.js';
+import type { CooldownStore } from './cooldowns.js';
 
 /** What the policy guards, as the user typed it: "/retrain" or "/model rollback". */
 export type Guarded = string;
@@ -18,8 +18,8 @@ export function guildOnlyRefusal(policy: Policy, invocation: Invocation, guarded
 }
 
 /** Takes the user's cooldown when the policy asks for one; the caller releases it if the run fails. */
-export function cooldownRefusal(policy: Policy, invocation: Invocation, cooldowns: Cooldowns): string | undefined {
+export async function cooldownRefusal(policy: Policy, invocation: Invocation, cooldowns: CooldownStore): Promise<string | undefined> {
   if (!policy.cooldown) return undefined;
-  const wait = cooldowns.take(invocation.user.id);
+  const wait = await cooldowns.take(invocation.user.id);
   return wait > 0 ? `You asked a moment ago; try again in ${wait} s.` : undefined;
 }

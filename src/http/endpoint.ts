@@ -13,7 +13,7 @@ import { MAX_SKEW_SECONDS, verifyRequest } from './verify.js';
 import type { KeyObject } from 'node:crypto';
 
 /** Discord allows 3 s for the initial response; this leaves room for the network. */
-export const AUTO_DEFER_MS = 2000;
+export const AUTO_DEFER_MS = 1500;
 
 /** Whether an interaction id is new; the same signed request sent twice runs once. */
 export type FirstSeen = (interactionId: string) => Promise<boolean>;

@@ -141,9 +141,8 @@ export class MeteredInvocation implements Invocation {
   get options() {
     return this.inner.options;
   }
-  mention(userId: string): string {
-    return this.inner.mention(userId);
-  }
+  /** A property, as handlers pass it around unbound (`invocation.mention`). */
+  readonly mention = (userId: string): string => this.inner.mention(userId);
   defer(opts?: { ephemeral?: boolean }): Promise<void> {
     this.ack();
     return this.inner.defer(opts);

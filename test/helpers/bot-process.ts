@@ -1,11 +1,9 @@
-// A bot process (`tsx src/main.ts`, as `npm start` runs it) for service-mode
+// A bot process (src/main.ts under tsx's loader, as `npm start` runs it) for service-mode
 // tests: JSON logs collected, the HTTP port read from its "HTTP server
 // listening" line, every wait bounded.
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { waitFor } from './wait.js';
 
-const TSX = path.resolve('node_modules/.bin/tsx');
 
 export interface BotProcess {
   child: ChildProcess;
@@ -20,7 +18,9 @@ export interface BotProcess {
 }
 
 export function startBot(env: Record<string, string>): BotProcess {
-  const child = spawn(TSX, ['src/main.ts'], {
+  // node with tsx's loader, not the tsx CLI: that runs the bot in a child of
+  // its own, which a SIGKILL of the CLI would leave running.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     // Empty values win over a developer's .env (dotenv never overrides).
     env: { ...process.env, DISCORD_TOKEN: '', DISCORD_GUILD_ID: '', REDIS_URL: '', RETRAIN_ENABLED: 'false', LOG_LEVEL: 'info', LOG_FORMAT: 'json', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
