@@ -127,6 +127,25 @@ describe('DISCORD_MODE=http', () => {
   });
 });
 
+describe('gateway mode with HTTP_PORT', () => {
+  it('is ready once the gateway is connected, and meters gateway interactions and the shard', async () => {
+    const b = startBot({ DISCORD_TOKEN: TOKEN, DISCORD_API_URL: fake.apiUrl, DISCORD_GUILD_ID: fake.guildId, HTTP_PORT: '0', MODELS_DIR: models });
+    try {
+      await b.ready();
+      const port = await b.port();
+      expect(fake.identifies).toBeGreaterThan(0);
+      const interaction = fake.sendInteraction({ name: 'shakespeare', options: { seed: 'ROMEO:', length: 30 } });
+      await interaction.waitForResponse(undefined, 20_000);
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(text).toMatch(/bardbot_interactions_total\{command="shakespeare",outcome="answered"\} 1/);
+      expect(text).toMatch(/bardbot_shard_status\{shard="0"\} 0/);
+      expect(text).toMatch(/bardbot_gateway_ping_seconds\{shard="0"\}/);
+    } finally {
+      expect(await b.stop()).toBe(0);
+    }
+  });
+});
+
 describe('service settings', () => {
   it('refuses DISCORD_MODE=http without DISCORD_PUBLIC_KEY', async () => {
     const b = startBot({ DISCORD_MODE: 'http' });

@@ -122,6 +122,9 @@ describe.skipIf(absent.length > 0)('two HTTP replicas behind nginx, sharing Redi
     await new Promise((r) => setTimeout(r, 500));
     const refused = await fake.deliverInteraction(`http://127.0.0.1:${ports[1]}/interactions`, { name: 'retrain', subcommand: 'start', userId: user(), ...ADMIN });
     expect(String((refused.response?.data as { content?: string } | undefined)?.content)).toMatch(/Not started: another replica/);
+    // /retrain status from the replica that is not training shows the other's run.
+    const status = await fake.deliverInteraction(`http://127.0.0.1:${ports[1]}/interactions`, { name: 'retrain', subcommand: 'status', userId: user(), ...ADMIN });
+    expect(String((status.response?.data as { content?: string } | undefined)?.content)).toMatch(/Retraining shakespeare \(run [0-9a-f]+/);
     // Poll both replicas' served version; the gap between them is the swap delay across replicas.
     const seen: (number | undefined)[] = [undefined, undefined];
     await waitFor(async () => {
