@@ -22,30 +22,32 @@ export interface HttpServerOptions {
 
 export class BodyTooLargeError extends Error {}
 
+/** Past this the connection is cut instead of drained. */
+const DRAIN_LIMIT_BYTES = 16 * MAX_BODY_BYTES;
+
+/**
+ * The raw body, or BodyTooLargeError once it has been read to its end: a
+ * response sent before the body is consumed resets the connection, which a
+ * balancer counts as the replica failing.
+ */
 function readBody(req: IncomingMessage): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) return Promise.reject(new BodyTooLargeError());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new BodyTooLargeError());
-        // Stop reading; the answer is sent and the connection closed.
-        req.pause();
-        return;
-      }
-      chunks.push(chunk);
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else if (size > DRAIN_LIMIT_BYTES) req.destroy();
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => (size > MAX_BODY_BYTES ? reject(new BodyTooLargeError()) : resolve(Buffer.concat(chunks))));
     req.on('error', reject);
+    req.on('close', () => reject(new BodyTooLargeError()));
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, close = false): void {
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(close ? { connection: 'close' } : {}) });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
 }
 
@@ -105,7 +107,7 @@ async function handle(opts: HttpServerOptions, req: IncomingMessage, res: Server
       try {
         body = await readBody(req);
       } catch (err) {
-        if (err instanceof BodyTooLargeError) return sendJson(res, 400, { error: `body over ${MAX_BODY_BYTES} bytes` }, true);
+        if (err instanceof BodyTooLargeError) return sendJson(res, 400, { error: `body over ${MAX_BODY_BYTES} bytes` });
         throw err;
       }
       const { status, json } = await opts.interactions(body, req.headers);
