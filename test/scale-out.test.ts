@@ -95,16 +95,14 @@ describe.skipIf(absent.length > 0)('two HTTP replicas behind nginx, sharing Redi
       Array.from({ length: 200 }, () => fake.deliverInteraction(lb, { name: 'shakespeare', options: { seed: 'ROMEO:', length: 300 }, userId: user() })),
     );
     const acks = delivered.map((d) => d.ackMs);
-    await Promise.all(delivered.map((d) => d.handle.waitForResponse((m) => String(m.content).startsWith('```\nROMEO:'), 90_000)));
+    const late = delivered.filter((d) => d.status !== 200 || d.response?.type !== 5 || d.ackMs >= 3000).length;
+    console.log(`burst through nginx: ${200 - late}/200 acknowledged within 3 s, p99 ${p99(acks).toFixed(0)} ms, max ${Math.max(...acks).toFixed(0)} ms as the fake measured`);
+    expect(late).toBe(0);
+    await Promise.all(delivered.map((d) => d.handle.waitForResponse((m) => String(m.content).startsWith('```\nROMEO:'), 60_000)));
     const seconds = (performance.now() - t0) / 1000;
     const perReplica = await Promise.all(ports.map(async (p) => /bardbot_interactions_total\{command="shakespeare",outcome="answered"\} (\d+)/.exec(await (await fetch(`http://127.0.0.1:${p}/metrics`)).text())?.[1]));
     const botSide = await Promise.all(ports.map(botAckP99));
-    console.log(
-      `burst through nginx: 200 acknowledged, p99 ${p99(acks).toFixed(0)} ms, max ${Math.max(...acks).toFixed(0)} ms as the fake measured; ` +
-        `bot-side p99 ≤ ${botSide.map((b) => `${b} s`).join(' / ')}; all answered in ${seconds.toFixed(1)} s; per replica ${perReplica.join(' / ')}`,
-    );
-    expect(delivered.every((d) => d.status === 200 && d.response?.type === 5)).toBe(true);
-    expect(Math.max(...acks)).toBeLessThan(3000);
+    console.log(`burst: bot-side ack p99 ≤ ${botSide.map((b) => `${b} s`).join(' / ')}; all answered in ${seconds.toFixed(1)} s; per replica ${perReplica.join(' / ')}`);
     expect(perReplica.every((n) => Number(n) > 0)).toBe(true);
   }, 120_000);
 
