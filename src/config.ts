@@ -74,9 +74,18 @@ const fields = z.object({
   BARDBOT_BACKEND: backend.optional(),
   BARDBOT_GENERATE_BACKEND: backend.optional(),
   BARDBOT_TRAIN_BACKEND: backend.optional(),
+  /** gateway: one websocket connection; http: Discord POSTs interactions to /interactions (needs DISCORD_PUBLIC_KEY). */
+  DISCORD_MODE: z.enum(['gateway', 'http']).default('gateway'),
+  DISCORD_PUBLIC_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (Developer Portal → General Information)').optional(),
+  /** The HTTP server (/healthz, /readyz, /metrics, /interactions); unset: off in gateway mode, 8080 in http mode. */
+  HTTP_PORT: number().int().min(0).max(65_535).optional(),
+  HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Shared state across replicas (cooldowns, retrain lock, version announcements); unset: all in-process. */
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' }).optional(),
 });
 
 const configSchema = fields.superRefine((c, ctx) => {
+  if (c.DISCORD_MODE === 'http' && !c.DISCORD_PUBLIC_KEY) ctx.addIssue({ code: 'custom', path: ['DISCORD_PUBLIC_KEY'], message: 'is required when DISCORD_MODE=http' });
   // node-cron's own checks, so a bad schedule stops the bot at start, not at 3 a.m.
   const cron = scheduleProblem(c.RETRAIN_CRON);
   const zone = cron ? undefined : scheduleProblem(c.RETRAIN_CRON, c.RETRAIN_TIMEZONE);
@@ -87,7 +96,7 @@ const configSchema = fields.superRefine((c, ctx) => {
 export type Config = z.infer<typeof configSchema>;
 
 /** Variables whose values never appear in messages. */
-const SECRET = new Set(['DISCORD_TOKEN']);
+const SECRET = new Set(['DISCORD_TOKEN', 'REDIS_URL']);
 
 export class ConfigError extends Error {
   constructor(problems: string[]) {

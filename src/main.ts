@@ -6,6 +6,8 @@ import { startApp } from './app/wiring.js';
 import { loadConfigOrExit } from './config.js';
 import { runConsole } from './console/repl.js';
 import { Bot } from './discord/bot.js';
+import { httpPort, startService } from './http/service.js';
+import { startCluster } from './shared/cluster.js';
 import { reportRetrainOutcomes } from './discord/reports.js';
 import { log, setLogLevel } from './log.js';
 
@@ -42,18 +44,32 @@ process.on('uncaughtException', (err) => {
 
 const app = await startApp(config);
 stops.push((ms) => app.close(ms));
+// Replicas share cooldowns, the retrain lock and version announcements through Redis.
+const cluster = config.REDIS_URL ? await startCluster(config.REDIS_URL, app, config.MODEL_NAME) : undefined;
+// Stopped last, after the trainer: a run's cluster lock is released once it has ended.
+if (cluster) stops.unshift(() => cluster.close());
+const dispatcher = app.dispatcher(undefined, cluster?.shared.cooldowns(config.COOLDOWN_SECONDS));
 const { generator } = app.services;
 const version = generator.serving()?.version;
 log.info({ backend: generator.backend, model: config.MODEL_NAME, version: version ?? null }, `tfjs backend: ${generator.backend}; serving ${config.MODEL_NAME} ${version ?? '(no version yet)'}`);
 
-if (!config.DISCORD_TOKEN) {
+if (config.DISCORD_MODE === 'http') {
+  // Discord POSTs interactions to the HTTP server; no gateway connection.
+  const service = await startService({ config, app, dispatcher, firstSeen: cluster?.shared.firstSeen });
+  stops.push((ms) => service.stop(ms));
+  await app.startSchedule();
+} else if (!config.DISCORD_TOKEN) {
   log.warn('DISCORD_TOKEN is not set: running in console mode');
   // One person typing, one command at a time: no cooldown.
   await runConsole({ dispatcher: app.dispatcher(0), input: process.stdin, output: process.stdout });
   await shutdown(0, 'end of input');
 } else {
-  const bot = new Bot({ config: { ...config, DISCORD_TOKEN: config.DISCORD_TOKEN }, dispatcher: app.dispatcher() });
+  const bot = new Bot({ config: { ...config, DISCORD_TOKEN: config.DISCORD_TOKEN }, dispatcher });
   stops.push((ms) => bot.stop(ms));
+  if (httpPort(config) !== undefined) {
+    const service = await startService({ config, app, dispatcher, gateway: bot.client });
+    stops.push((ms) => service.stop(ms));
+  }
   try {
     await bot.start();
   } catch (err) {

@@ -1,6 +1,12 @@
 // Per-user cooldown for expensive commands: a user who just asked waits a few
 // seconds, so one person cannot fill the generation queue.
-export class Cooldowns {
+/** Where cooldowns live: this process (Cooldowns) or a store shared by replicas (src/shared/redis.ts). */
+export interface CooldownStore {
+  take(userId: string): number | Promise<number>;
+  release(userId: string): void | Promise<void>;
+}
+
+export class Cooldowns implements CooldownStore {
   private readonly until = new Map<string, number>();
 
   constructor(

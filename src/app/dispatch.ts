@@ -3,7 +3,7 @@
 // a short private message for the user. Shared by the Discord bot and console mode.
 import { log } from '../log.js';
 import type { Command, CompletionQuery, Handler, Invocation, Policy } from './command.js';
-import type { Cooldowns } from './cooldowns.js';
+import type { CooldownStore } from './cooldowns.js';
 import { GENERIC_FAILURE, InteractionExpiredError, UserError, userMessage } from './errors.js';
 import { adminRefusal, cooldownRefusal, guildOnlyRefusal, type Caller } from './policies.js';
 import { text } from './i18n.js';
@@ -22,7 +22,7 @@ export class Dispatcher {
   constructor(
     readonly commands: ReadonlyMap<string, Command>,
     private readonly services: Services,
-    private readonly cooldowns: Cooldowns,
+    private readonly cooldowns: CooldownStore,
   ) {}
 
   /** Runs the invoked command; never rejects. */
@@ -36,7 +36,7 @@ export class Dispatcher {
       const refusal = accessRefusal(policies, invocation);
       if (refusal) throw new UserError(refusal);
       for (const [policy] of policies) {
-        const wait = cooldownRefusal(policy, invocation, this.cooldowns);
+        const wait = await cooldownRefusal(policy, invocation, this.cooldowns);
         if (wait) throw new UserError(wait);
         cooling ||= policy.cooldown === true;
       }
@@ -44,7 +44,7 @@ export class Dispatcher {
       log.debug({ ...describe(invocation), ms: Math.round(performance.now() - t0) }, 'command answered');
     } catch (err) {
       // A run that failed (bad input, queue full, model swapped out) does not count against the cooldown.
-      if (cooling) this.cooldowns.release(invocation.user.id);
+      if (cooling) await Promise.resolve(this.cooldowns.release(invocation.user.id)).catch((e: unknown) => log.warn({ err: e }, 'could not release a cooldown'));
       if (err instanceof InteractionExpiredError) {
         log.warn({ ...describe(invocation), err: err.cause }, 'interaction expired before it was answered; dropped');
         return;

@@ -2,7 +2,7 @@
 // every way a command can be invoked. Each returns the refusal to show, or
 // undefined to let the command run.
 import type { Invocation, Policy } from './command.js';
-import type { Cooldowns } from './cooldowns.js';
+import type { CooldownStore } from './cooldowns.js';
 
 /** What the policies look at: who asks, and where. */
 export type Caller = Pick<Invocation, 'user' | 'isAdmin' | 'context' | 'locale'>;
@@ -21,8 +21,8 @@ export function guildOnlyRefusal(policy: Policy, invocation: Caller, guarded: Gu
 }
 
 /** Takes the user's cooldown when the policy asks for one; the caller releases it if the run fails. */
-export function cooldownRefusal(policy: Policy, invocation: Caller, cooldowns: Cooldowns): string | undefined {
+export async function cooldownRefusal(policy: Policy, invocation: Caller, cooldowns: CooldownStore): Promise<string | undefined> {
   if (!policy.cooldown) return undefined;
-  const wait = cooldowns.take(invocation.user.id);
+  const wait = await cooldowns.take(invocation.user.id);
   return wait > 0 ? `You asked a moment ago; try again in ${wait} s.` : undefined;
 }

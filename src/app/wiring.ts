@@ -13,7 +13,7 @@ import { PointerSource } from '../serving/source.js';
 import { RetrainController } from '../training/controller.js';
 import type { Command } from './command.js';
 import { loadCommands } from './command-loader.js';
-import { Cooldowns } from './cooldowns.js';
+import { Cooldowns, type CooldownStore } from './cooldowns.js';
 import { Dispatcher } from './dispatch.js';
 import { ModelsFacade } from './models.js';
 import type { Services } from './services.js';
@@ -27,8 +27,8 @@ export interface App {
   serving: { manager: ServingManager; pool: WorkerPool };
   /** Serves the registry's current version now (after a publish or a rollback). */
   sync(): Promise<VersionRef>;
-  /** Runs commands for an adapter, with a per-user cooldown of `cooldownSeconds` (default COOLDOWN_SECONDS). */
-  dispatcher(cooldownSeconds?: number): Dispatcher;
+  /** Runs commands for an adapter, with a per-user cooldown of `cooldownSeconds` (default COOLDOWN_SECONDS), in-process unless `store` is given. */
+  dispatcher(cooldownSeconds?: number, store?: CooldownStore): Dispatcher;
   /** The nightly schedule with its catch-up (Discord mode; console mode is a local demo). */
   startSchedule(): Promise<void>;
   /** Stops the schedule and the trainer, then generation (bounded wait for requests in flight). */
@@ -85,7 +85,7 @@ export async function startApp(config: Config): Promise<App> {
     retrain,
     serving: { manager, pool },
     sync,
-    dispatcher: (cooldownSeconds = config.COOLDOWN_SECONDS) => new Dispatcher(commands, services, new Cooldowns(cooldownSeconds)),
+    dispatcher: (cooldownSeconds = config.COOLDOWN_SECONDS, store?: CooldownStore) => new Dispatcher(commands, services, store ?? new Cooldowns(cooldownSeconds)),
     async startSchedule() {
       if (!config.RETRAIN_ENABLED) return log.info('scheduled retraining is off (RETRAIN_ENABLED=false)');
       scheduler = new RetrainScheduler({ cron: config.RETRAIN_CRON, timezone: config.RETRAIN_TIMEZONE, runner: retrain });

@@ -10,6 +10,7 @@ import type { CommandStore } from './commands.js';
 import type { FakeGateway } from './gateway.js';
 import type { FakeInteraction } from './interactions.js';
 import { MessageType, type MessageFactory } from './messages.js';
+import type { PendingDeliveries } from './outgoing.js';
 import { makeUser, type World } from './state.js';
 import { RecordLog, deepClone, type JsonObject } from './util.js';
 
@@ -54,6 +55,8 @@ export interface RestContext {
   gateway: FakeGateway;
   messages: MessageFactory;
   interactionsByToken: Map<string, FakeInteraction>;
+  /** HTTP-mode interactions whose endpoint is still answering (see outgoing.ts). */
+  pendingDeliveries: PendingDeliveries;
   channelMessages: RecordLog<ChannelMessageRecord>;
   requests: RecordLog<RequestRecord>;
   failures: FailureRule[];
@@ -112,6 +115,8 @@ async function handle(ctx: RestContext, routes: Route[], req: IncomingMessage, r
   try {
     if (segments[0] !== 'api' || segments[1] !== 'v10') throw Errors.notFound();
     const raw = await readBody(req, ctx.maxRequestBytes);
+    // Discord takes webhook calls for an interaction only once its initial response is in.
+    if (segments[2] === 'webhooks') await ctx.pendingDeliveries.get(segments[4] ?? '');
 
     const failure = ctx.failures.find(
       (rule) => (!rule.method || rule.method.toUpperCase() === method) && (typeof rule.path === 'string' ? rule.path === path : rule.path.test(path)),

@@ -17,6 +17,7 @@ import { FakeGateway, type GatewayEventRecord } from './gateway.js';
 import type { ReceivedFile } from './http.js';
 import { FakeInteraction, type ComponentInput, type InteractionHandle, type InteractionInput } from './interactions.js';
 import { MessageFactory } from './messages.js';
+import { InteractionSigner, deliver, type DeliveredInteraction, type PendingDeliveries } from './outgoing.js';
 import { createRestHandler, type ChannelMessageRecord, type FailureRule, type RequestRecord } from './rest.js';
 import { World, type WorldOptions } from './state.js';
 import { RecordLog, withTimeout, type JsonObject } from './util.js';
@@ -26,6 +27,7 @@ export type { GatewayEventRecord } from './gateway.js';
 export type { ReceivedFile } from './http.js';
 export type { CallbackRecord, ComponentInput, InteractionHandle, InteractionInput, InteractionRecord, OptionValue, WebhookRecord } from './interactions.js';
 export type { ChannelMessageRecord, FailureRule, RequestRecord } from './rest.js';
+export type { DeliveredInteraction } from './outgoing.js';
 export { DEFAULT_APP_PERMISSIONS, DEFAULT_MEMBER_PERMISSIONS, Permission } from './state.js';
 export { FakeDiscordClosedError, FakeDiscordTimeoutError, type JsonObject } from './util.js';
 
@@ -95,6 +97,16 @@ export interface FakeDiscord {
   /** Dispatches INTERACTION_CREATE for a click on a button of `input.message` (interaction type 3). */
   pressButton(input: ComponentInput): InteractionHandle;
   readonly interactions: readonly InteractionHandle[];
+  /** HTTP interactions: the application's Ed25519 public key (hex), for DISCORD_PUBLIC_KEY. */
+  readonly publicKey: string;
+  /**
+   * HTTP interactions: signs the interaction and POSTs it to `url` (the bot's
+   * endpoint) as Discord does; a 200 JSON answer is taken as the initial
+   * callback (late ones are rejected as on Discord). No gateway is involved.
+   */
+  deliverInteraction(url: string, input: InteractionInput, timeoutMs?: number): Promise<DeliveredInteraction>;
+  /** The signature headers for `body` at `timestamp` (unix seconds), for hand-made requests. */
+  signatureHeaders(body: string | Buffer, timestamp?: string): Record<string, string>;
   /** Expires an interaction's token (see InteractionHandle.expire). */
   expireInteraction(id: string): void;
 
@@ -150,6 +162,8 @@ class FakeDiscordServer implements FakeDiscord {
   readonly #channelMessages = new RecordLog<ChannelMessageRecord>('channel messages');
   readonly #requests = new RecordLog<RequestRecord>('REST requests');
   readonly #failures: FailureRule[] = [];
+  readonly #signer = new InteractionSigner();
+  readonly #pendingDeliveries: PendingDeliveries = new Map();
   readonly #options: FakeDiscordOptions;
   readonly #waitMs: number;
   #closed = false;
@@ -177,6 +191,7 @@ class FakeDiscordServer implements FakeDiscord {
         gateway: this.#gateway,
         messages: this.#messages,
         interactionsByToken: this.#byToken,
+        pendingDeliveries: this.#pendingDeliveries,
         channelMessages: this.#channelMessages,
         requests: this.#requests,
         failures: this.#failures,
@@ -263,10 +278,28 @@ class FakeDiscordServer implements FakeDiscord {
   }
 
   #dispatchInteraction(input: InteractionInput | ComponentInput): InteractionHandle {
-    if (this.#closed) throw new Error('fake-discord: closed');
     if (!this.#gateway.hasSession) {
       throw new Error('fake-discord: no gateway session; wait for the client to be ready (clientReady) before sending interactions');
     }
+    const interaction = this.#newInteraction(input);
+    this.#gateway.dispatch('INTERACTION_CREATE', interaction.payload);
+    return interaction;
+  }
+
+  get publicKey(): string {
+    return this.#signer.publicKey;
+  }
+
+  deliverInteraction(url: string, input: InteractionInput, timeoutMs = 10_000): Promise<DeliveredInteraction> {
+    return deliver(url, this.#newInteraction(input), this.#signer, this.#pendingDeliveries, timeoutMs);
+  }
+
+  signatureHeaders(body: string | Buffer, timestamp?: string): Record<string, string> {
+    return this.#signer.headers(body, timestamp);
+  }
+
+  #newInteraction(input: InteractionInput | ComponentInput): FakeInteraction {
+    if (this.#closed) throw new Error('fake-discord: closed');
     const interaction = new FakeInteraction(this.#world, this.#messages, this.#commands, input, {
       ackTimeoutMs: this.#options.interactionAckTimeoutMs ?? 3000,
       tokenTtlMs: this.#options.interactionTokenTtlMs ?? 15 * 60 * 1000,
@@ -275,7 +308,6 @@ class FakeDiscordServer implements FakeDiscord {
     });
     this.#interactions.push(interaction);
     this.#byToken.set(interaction.token, interaction);
-    this.#gateway.dispatch('INTERACTION_CREATE', interaction.payload);
     return interaction;
   }
 
