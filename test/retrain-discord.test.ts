@@ -2,7 +2,7 @@
 // client) against the fake Discord, the real application and a real
 // RetrainController with tiny models: the test swaps it in for the one
 // startApp() made, with tiny training settings and a lenient gate.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../src/config.js';
 import { startApp, type App } from '../src/app/wiring.js';
 import { Bot } from '../src/discord/bot.js';
@@ -18,6 +18,8 @@ const TOKEN = 'bardbot-retrain-token';
 const ADMIN_ID = '188888888888888888';
 const EPHEMERAL = 1 << 6;
 const WAIT_MS = 20_000;
+/** For what waits on training (a busy machine trains several times slower). */
+const TRAIN_MS = 120_000;
 
 let l: Layout;
 let fake: FakeDiscord;
@@ -55,6 +57,11 @@ beforeAll(async () => {
   reportRetrainOutcomes(controller, bot, fake.channelId, l.name);
 }, 120_000);
 
+// A test that failed mid-run must not leave its retrain to refuse the next test's.
+afterEach(async () => {
+  if ((await controller?.status())?.running) await controller.cancel('test cleanup');
+});
+
 afterAll(async () => {
   await controller?.close();
   await bot?.stop(1000);
@@ -86,9 +93,9 @@ describe('/retrain on (fake) Discord', () => {
     const again = send({ name: 'retrain', subcommand: 'start', memberPermissions: Permission.ManageGuild });
     expect(text(await again.waitForResponse(undefined, WAIT_MS))).toMatch(/^Not started: a retrain is already running \(admin by 188888888888888888/);
 
-    const progress = await h.waitForEdit((e) => /\[[█░]{20}\] \d+% epoch \d+\/12 · loss \d\.\d{3}/.test(text(e.message)), 30_000);
+    const progress = await h.waitForEdit((e) => /\[[█░]{20}\] \d+% epoch \d+\/12 · loss \d\.\d{3}/.test(text(e.message)), TRAIN_MS);
     expect(text(progress.message)).toMatch(/chars\/s · ETA /);
-    const outcome = await h.waitForFollowUp(undefined, 60_000);
+    const outcome = await h.waitForFollowUp(undefined, TRAIN_MS);
     expect(text(outcome.message)).toMatch(/^Retrain [0-9a-f]{8} published bard v2, now serving: validation loss .* \(v1\) → .* \(candidate\)/);
     expect(Number(outcome.message!.flags) & EPHEMERAL).toBe(EPHEMERAL);
     await h.waitForEdit((e) => / published\.$/.test(text(e.message)), WAIT_MS);
@@ -108,7 +115,7 @@ describe('/retrain on (fake) Discord', () => {
   it('status follows a run, and cancel stops it with nothing published', async () => {
     const started = send({ name: 'retrain', subcommand: 'start', options: { epochs: 500 }, memberPermissions: Permission.ManageGuild });
     await started.waitForResponse(undefined, WAIT_MS);
-    await waitFor(async () => (await controller.status()).running?.progress.phase === 'training', 30_000, 'the run to train');
+    await waitFor(async () => (await controller.status()).running?.progress.phase === 'training', TRAIN_MS, 'the run to train');
     const status = send({ name: 'retrain', subcommand: 'status', userId: ADMIN_ID });
     expect(text(await status.waitForResponse(undefined, WAIT_MS))).toMatch(/epoch 1\/500/);
 
@@ -129,7 +136,7 @@ describe('/retrain on (fake) Discord', () => {
     expect(text(first)).toContain('or by DM if the run outlasts this message');
     // What Discord does 15 minutes in: the token stops working for edits and follow-ups.
     h.expire();
-    const dm = await fake.waitForMessage((m) => m.channelId === fake.dmChannelId(ADMIN_ID), 60_000);
+    const dm = await fake.waitForMessage((m) => m.channelId === fake.dmChannelId(ADMIN_ID), TRAIN_MS);
     expect(text(dm.message)).toMatch(/^Retrain [0-9a-f]{8} (published bard v3|finished; the candidate was not published)/);
     expect(dm.body.allowed_mentions).toEqual({ parse: [] });
     expect(h.followUps.filter((f) => !f.error)).toHaveLength(0);

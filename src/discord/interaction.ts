@@ -25,7 +25,17 @@ import { fitMessage } from '../app/replies/limits.js';
 /** Nothing in a reply pings anyone, whatever text the model or the user wrote. */
 export const NO_MENTIONS = { parse: [] };
 
-const EXPIRED_CODES = new Set<unknown>([RESTJSONErrorCodes.UnknownInteraction, RESTJSONErrorCodes.InvalidWebhookToken]);
+const EXPIRED_CODES = new Set<unknown>([RESTJSONErrorCodes.UnknownInteraction, RESTJSONErrorCodes.InvalidWebhookToken, RESTJSONErrorCodes.UnknownWebhook]);
+
+/** Runs a request for an interaction; Discord's "this interaction is gone" becomes InteractionExpiredError (logged, not shown). */
+export async function answerInteraction(request: () => Promise<unknown>): Promise<void> {
+  try {
+    await request();
+  } catch (err) {
+    if (err instanceof DiscordAPIError && EXPIRED_CODES.has(err.code)) throw new InteractionExpiredError(err);
+    throw err;
+  }
+}
 
 /** Discord allows 5 buttons in a row. */
 const BUTTONS_PER_ROW = 5;
@@ -152,12 +162,7 @@ export class DiscordInvocation implements Invocation {
     await this.followUp({ content: message, ephemeral: true });
   }
 
-  private async call(request: () => Promise<unknown>): Promise<void> {
-    try {
-      await request();
-    } catch (err) {
-      if (err instanceof DiscordAPIError && EXPIRED_CODES.has(err.code)) throw new InteractionExpiredError(err);
-      throw err;
-    }
+  private call(request: () => Promise<unknown>): Promise<void> {
+    return answerInteraction(request);
   }
 }

@@ -4,11 +4,9 @@
 // over REST, with the same payload rules as the gateway adapter: mentions
 // never ping, text fits Discord's limit, expired tokens become InteractionExpiredError.
 import {
-  DiscordAPIError,
   InteractionResponseType,
   MessageFlags,
   PermissionFlagsBits,
-  RESTJSONErrorCodes,
   Routes,
   userMention,
   type APIApplicationCommandInteractionDataOption,
@@ -18,11 +16,8 @@ import {
   type RawFile,
 } from 'discord.js';
 import type { Invocation, OptionReader, Reply } from '../app/command.js';
-import { InteractionExpiredError } from '../app/errors.js';
 import { fitMessage } from '../app/replies/limits.js';
-import { NO_MENTIONS } from '../discord/interaction.js';
-
-const EXPIRED_CODES = new Set<unknown>([RESTJSONErrorCodes.UnknownInteraction, RESTJSONErrorCodes.InvalidWebhookToken, RESTJSONErrorCodes.UnknownWebhook]);
+import { answerInteraction, NO_MENTIONS } from '../discord/interaction.js';
 
 type RawOption = APIApplicationCommandInteractionDataOption;
 
@@ -171,12 +166,7 @@ export class HttpInvocation implements Invocation {
     this.respond(response);
   }
 
-  private async call(request: () => Promise<unknown>): Promise<void> {
-    try {
-      await request();
-    } catch (err) {
-      if (err instanceof DiscordAPIError && EXPIRED_CODES.has(err.code)) throw new InteractionExpiredError(err);
-      throw err;
-    }
+  private call(request: () => Promise<unknown>): Promise<void> {
+    return answerInteraction(request);
   }
 }
