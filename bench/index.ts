@@ -1,26 +1,23 @@
 // npm run bench: every benchmark in one run; figures and ratios measured side
-// by side, printed as tables. `--only` picks some (the soak is only run when asked).
+// by side, printed as tables. `--only` picks some.
 import os from 'node:os';
 import { Option } from 'commander';
 import { cliProgram, main, numberArg } from '../src/cli/program.js';
 import { benchBurst } from './burst.js';
 import { benchMl } from './ml-all.js';
 import { benchBurstDuringRetrain } from './retrain.js';
-import { benchSoak } from './soak.js';
 
-const SUITES = ['ml', 'burst', 'retrain', 'soak'] as const;
-const { program } = cliProgram('bench', 'Benchmarks of the served model: generation, training, bursts through the fake Discord, the soak.');
+const SUITES = ['ml', 'burst', 'retrain'] as const;
+const { program } = cliProgram('bench', 'Benchmarks of the served model: generation, training, bursts through the fake Discord.');
 program
   .optionsGroup('Benchmarks:')
-  .addOption(new Option('--only <suites>', `comma-separated, of ${SUITES.join(', ')} (default: all but soak)`))
+  .addOption(new Option('--only <suites>', `comma-separated, of ${SUITES.join(', ')} (default: all)`))
   .option('--retrain-minutes <n>', 'time budget of the retrain the burst runs beside', numberArg(), 1.5)
-  .option('--soak-interactions <n>', 'interactions in the soak', numberArg(), 10_000)
-  .option('--soak-seconds <n>', 'how long the soak sends them', numberArg(), 180)
   .parse();
-const a = program.opts<{ name: string; models: string; only?: string; retrainMinutes: number; soakInteractions: number; soakSeconds: number }>();
+const a = program.opts<{ name: string; models: string; only?: string; retrainMinutes: number }>();
 const only = a.only?.split(',').map((s) => s.trim());
 const bad = only?.filter((s) => !(SUITES as readonly string[]).includes(s));
-const run = (suite: (typeof SUITES)[number]) => (only ? only.includes(suite) : suite !== 'soak');
+const run = (suite: (typeof SUITES)[number]) => !only || only.includes(suite);
 
 await main('bench', async () => {
   if (bad?.length) throw new Error(`--only: unknown ${bad.join(', ')} (choose from ${SUITES.join(', ')})`);
@@ -36,9 +33,5 @@ await main('bench', async () => {
   if (run('retrain')) {
     console.log('\n## The burst while a retrain runs');
     console.table(await benchBurstDuringRetrain(a.models, a.name, a.retrainMinutes));
-  }
-  if (run('soak')) {
-    console.log('\n## The soak: interactions for minutes, with hot-swaps and worker kills');
-    console.table(await benchSoak(a.models, a.name, { interactions: a.soakInteractions, seconds: a.soakSeconds, swaps: 20, kills: 3, length: 40 }));
   }
 });

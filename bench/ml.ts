@@ -1,6 +1,7 @@
 // Generation and training speed of the shipped model on one backend, each ratio
 // measured side by side in this one run. benchMl (bench/ml-all.ts) runs it once
 // per backend, each in a process of its own.
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '../src/ml/backend.js';
 import { generate } from '../src/ml/generate.js';
@@ -118,7 +119,8 @@ export async function benchMlOn(backend: BackendName, modelsDir: string, name: s
 
   const trained = trainCharsPerSec(m.metadata.architecture, 4);
   rows.push({ what: 'training seq 64 × batch 64 (on wasm: bardbot kernels)', value: `${trained.toFixed(0)} chars/s` });
-  const workers = workersFor(DEFAULT_TRAIN_CONFIG);
+  // Replicas are opt-in (workersFor defaults to 1): measure one per core, to see whether they pay here.
+  const workers = backend === 'tensorflow' ? 1 : workersFor({ ...DEFAULT_TRAIN_CONFIG, workers: availableParallelism() });
   if (workers > 1) {
     const parallel = await parallelTrainCharsPerSec(m.metadata.architecture, workers, 4);
     rows.push(

@@ -12,8 +12,7 @@ import { trainAndPublish, type PipelineJob } from '../src/training/pipeline.js';
 import { DEFAULT_TRAIN_CONFIG, presetNames, readPreset, type TrainConfig } from '../src/training/settings.js';
 
 const TEXT = 'To be, or not to be, that is the question:\n'.repeat(60);
-// One thread; test/training-parallel.test.ts covers several.
-const TINY: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, workers: 1, units: 12, seqLen: 12, batchSize: 8, epochs: 2, warmupSteps: 3, evalStreams: 4 };
+const TINY: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, units: 12, seqLen: 12, batchSize: 8, epochs: 2, warmupSteps: 3, evalStreams: 4 };
 
 beforeAll(async () => {
   await initBackend('train');

@@ -23,8 +23,6 @@ export interface App {
   commands: ReadonlyMap<string, Command>;
   services: Services;
   retrain: RetrainController;
-  /** The serving parts behind the generator facade, for operations tooling (the soak benchmark, health checks). */
-  serving: { manager: ServingManager; pool: WorkerPool };
   /** Serves the registry's current version now (after a publish or a rollback). */
   sync(): Promise<VersionRef>;
   /** Runs commands for an adapter, with a per-user cooldown of `cooldownSeconds` (default COOLDOWN_SECONDS), in-process unless `store` is given. */
@@ -83,7 +81,6 @@ export async function startApp(config: Config): Promise<App> {
     commands,
     services,
     retrain,
-    serving: { manager, pool },
     sync,
     dispatcher: (cooldownSeconds = config.COOLDOWN_SECONDS, store?: CooldownStore) => new Dispatcher(commands, services, store ?? new Cooldowns(cooldownSeconds)),
     async startSchedule() {

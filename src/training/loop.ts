@@ -3,7 +3,6 @@
 // warmup + cosine learning-rate schedule, validation every epoch, best weights
 // kept, early stopping, and checkpoints to resume from. With several workers
 // each step's batch is shared out to replicas on worker threads (parallel/).
-import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { CharDecoder } from '../ml/decoder.js';
 import { evaluateLoss } from '../ml/evaluate.js';
@@ -98,14 +97,15 @@ export function batchTensors(w: Windows, vocabSize: number): { x: tf.Tensor3D; y
 }
 
 /**
- * Worker threads for a run: the setting, or the cores available on wasm/cpu.
- * On tfjs-node the default is 1: TF's own thread pool already uses every core
- * for each op, and its native addon does not load in more than one thread
- * (tensorflow/tfjs#2079, #8388). Never more replicas than rows in a batch.
+ * Worker threads for a run: the setting, else 1. Replicas are opt-in until
+ * they pay: on the 2-core wasm machines two of them trained 2x256 at 0.91x
+ * one thread (npm run bench, quiet machine). On tfjs-node stay at 1: TF's own
+ * thread pool already uses every core for each op, and its native addon does
+ * not load in more than one thread (tensorflow/tfjs#2079, #8388). Never more
+ * replicas than rows in a batch.
  */
-export function workersFor(c: TrainConfig, backend = tf.getBackend()): number {
-  const wanted = c.workers ?? (backend === 'tensorflow' ? 1 : availableParallelism());
-  return Math.max(1, Math.min(wanted, c.batchSize));
+export function workersFor(c: TrainConfig): number {
+  return Math.max(1, Math.min(c.workers ?? 1, c.batchSize));
 }
 
 /** Scales gradients so their global L2 norm is at most `clipNorm`. */

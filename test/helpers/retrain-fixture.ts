@@ -12,10 +12,7 @@ import type { TrainConfig } from '../../src/training/settings.js';
 
 const CORPUS = fileURLToPath(new URL('../../data/shakespeare/tinyshakespeare.txt', import.meta.url));
 
-// One training thread: at this size starting replica workers costs more than
-// it saves (test/training-parallel.test.ts covers several).
 export const TINY: Partial<TrainConfig> = {
-  workers: 1,
   layers: 1,
   units: 16,
   dropout: 0,

@@ -31,8 +31,6 @@ export async function publishTinyModel(root: string, opts: TinyModelOptions = {}
   const text = opts.extraChars ? base.slice(0, 1000) + `\n${opts.extraChars}\n`.repeat(3) + base.slice(1000) : base;
   const config: TrainConfig = {
     ...DEFAULT_TRAIN_CONFIG,
-    // One thread: replica workers cost more than they save at this size.
-    workers: 1,
     layers: 1,
     units: 16,
     seqLen: 16,
