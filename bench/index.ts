@@ -2,19 +2,40 @@
 // by side, printed as tables. `--only` picks some.
 import os from 'node:os';
 import { Option } from 'commander';
+import { z } from 'zod';
 import { cliProgram, main, numberArg } from '../src/cli/program.js';
 import { benchBurst } from './burst.js';
 import { benchMl } from './ml-all.js';
 import { benchBurstDuringRetrain } from './retrain.js';
+import { benchSoak, SOAK_DEFAULTS } from './soak.js';
 
-const SUITES = ['ml', 'burst', 'retrain'] as const;
-const { program } = cliProgram('bench', 'Benchmarks of the served model: generation, training, bursts through the fake Discord.');
+const SUITES = ['ml', 'burst', 'retrain', 'soak'] as const;
+const positive = numberArg(z.number().int().min(1));
+const count = numberArg(z.number().int().min(0));
+const { program } = cliProgram('bench', 'Benchmarks of the served model: generation, training, bursts and a soak through the fake Discord.');
 program
   .optionsGroup('Benchmarks:')
   .addOption(new Option('--only <suites>', `comma-separated, of ${SUITES.join(', ')} (default: all)`))
   .option('--retrain-minutes <n>', 'time budget of the retrain the burst runs beside', numberArg(), 1.5)
+  .option('--soak-interactions <n>', 'interactions in the soak', positive, SOAK_DEFAULTS.interactions)
+  .option('--soak-rate <n>', 'interactions per second in the soak', numberArg(z.number().positive()), SOAK_DEFAULTS.ratePerSec)
+  .option('--soak-length <n>', 'characters asked per soak interaction', positive, SOAK_DEFAULTS.length)
+  .option('--soak-swaps <n>', 'hot-swaps spread through the soak', count, SOAK_DEFAULTS.swaps)
+  .option('--soak-kills <n>', 'worker crashes spread through the soak', count, SOAK_DEFAULTS.kills)
+  .option('--soak-warmup <n>', 'interactions (and a swap there and back) before the start figures', count, SOAK_DEFAULTS.warmup)
   .parse();
-const a = program.opts<{ name: string; models: string; only?: string; retrainMinutes: number }>();
+const a = program.opts<{
+  name: string;
+  models: string;
+  only?: string;
+  retrainMinutes: number;
+  soakInteractions: number;
+  soakRate: number;
+  soakLength: number;
+  soakSwaps: number;
+  soakKills: number;
+  soakWarmup: number;
+}>();
 const only = a.only?.split(',').map((s) => s.trim());
 const bad = only?.filter((s) => !(SUITES as readonly string[]).includes(s));
 const run = (suite: (typeof SUITES)[number]) => !only || only.includes(suite);
@@ -34,4 +55,11 @@ await main('bench', async () => {
     console.log('\n## The burst while a retrain runs');
     console.table(await benchBurstDuringRetrain(a.models, a.name, a.retrainMinutes));
   }
+  if (run('soak')) {
+    const o = { ...SOAK_DEFAULTS, interactions: a.soakInteractions, ratePerSec: a.soakRate, length: a.soakLength, swaps: a.soakSwaps, kills: a.soakKills, warmup: a.soakWarmup };
+    console.log(`\n## Soak: ${o.interactions} interactions at ${o.ratePerSec}/s with ${o.swaps} hot-swaps and ${o.kills} worker crashes`);
+    console.table(await benchSoak(a.models, a.name, o));
+  }
 });
+// Whatever a failed start left running (worker threads, sockets), the run ends here rather than hanging.
+process.exit();

@@ -1,21 +1,19 @@
 // The burst again, while a retrain of the shipped architecture runs in its
 // trainer process: acknowledgements, the bot's event-loop delay during
 // training, and the swap time (new version published → first reply from it).
-import { cp, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ModelRegistry } from '../src/registry/registry.js';
-import { ask, burst, startBurstBot } from './burst.js';
+import { ask, burst, scratchRegistry, startBurstBot } from './burst.js';
 import type { Row } from './ml.js';
 
 export async function benchBurstDuringRetrain(modelsDir: string, name: string, minutes: number): Promise<Row[]> {
   // A scratch copy of the registry and corpus: the bench publishes there, not in models/.
-  const root = await mkdtemp(path.join(tmpdir(), 'bardbot-bench-'));
-  await cp(modelsDir, path.join(root, 'models'), { recursive: true });
+  const { root, models } = await scratchRegistry(modelsDir);
   await cp(path.join('data', name), path.join(root, 'data', name), { recursive: true });
-  const b = await startBurstBot(path.join(root, 'models'), name, {
+  const b = await startBurstBot(models, name, {
     DATA_DIR: path.join(root, 'data'),
     RUNS_DIR: path.join(root, 'runs'),
     RETRAIN_MAX_MINUTES: String(minutes),
@@ -23,7 +21,7 @@ export async function benchBurstDuringRetrain(modelsDir: string, name: string, m
     RETRAIN_TOLERANCE: '100',
   });
   const retrain = b.app.retrain;
-  const registry = new ModelRegistry(path.join(root, 'models'));
+  const registry = new ModelRegistry(models);
   const before = b.app.services.generator.serving()!.version;
   try {
     const training = new Promise<void>((resolve) => retrain.on('progress', (p) => p.phase === 'training' && p.step !== undefined && resolve()));

@@ -4,7 +4,7 @@
 import { ApplicationCommandType, ContextMenuCommandBuilder } from 'discord.js';
 import { installed, type Invocation, type Policy } from '../src/app/command.js';
 import { UserError } from '../src/app/errors.js';
-import { localizations, text } from '../src/app/i18n.js';
+import { localizations, phrase, text } from '../src/app/i18n.js';
 import type { Services } from '../src/app/services.js';
 import { writePassage } from './shakespeare.js';
 
@@ -17,6 +17,6 @@ export const policy: Policy = { cooldown: true };
 
 export async function execute(invocation: Invocation, services: Services): Promise<void> {
   const content = invocation.target?.content ?? '';
-  if (!content.trim()) throw new UserError(text(invocation.locale, 'nothingToContinue'));
+  if (!content.trim()) throw new UserError(phrase('nothingToContinue'));
   await writePassage(invocation, services, content, undefined, { tail: true });
 }

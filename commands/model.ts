@@ -2,22 +2,22 @@
 // `rollback` declare the admin policy (Discord's default_member_permissions
 // works per top-level command only, and members' permissions can be
 // overridden, so the dispatcher checks it on every run).
-import { slashCommand, type Invocation, type Subcommand } from '../src/app/command.js';
+import { slashCommand, withDescription, type Invocation, type Subcommand } from '../src/app/command.js';
 import { UserError } from '../src/app/errors.js';
+import { localizations, phrase, text } from '../src/app/i18n.js';
 import { modelInfoEmbed, versionsText } from '../src/app/replies/model-info.js';
 import type { Services } from '../src/app/services.js';
 import { ModelNotLoadedError } from '../src/serving/types.js';
 
 const CHART_FILE = 'loss.png';
 
-export const data = slashCommand('model', 'About the model that writes the text')
-  .addSubcommand((s) => s.setName('info').setDescription('Version, validation loss, training details and a loss chart'))
-  .addSubcommand((s) => s.setName('versions').setDescription('(admins) List every version and which one is current'))
+export const data = slashCommand('model', 'modelDescription')
+  .addSubcommand((s) => withDescription(s.setName('info'), 'modelInfoDescription'))
+  .addSubcommand((s) => withDescription(s.setName('versions'), 'modelVersionsDescription'))
   .addSubcommand((s) =>
-    s
-      .setName('rollback')
-      .setDescription('(admins) Serve another version now')
-      .addStringOption((o) => o.setName('version').setDescription('The version to serve, e.g. v2').setRequired(true)),
+    withDescription(s.setName('rollback'), 'modelRollbackDescription').addStringOption((o) =>
+      withDescription(o.setName('version').setNameLocalizations(localizations('versionName')), 'versionOption').setRequired(true),
+    ),
   );
 
 async function info(invocation: Invocation, { generator, models }: Services): Promise<void> {
@@ -29,24 +29,24 @@ async function info(invocation: Invocation, { generator, models }: Services): Pr
   const { model, backend, chart } = served;
   await invocation.edit({
     embeds: [modelInfoEmbed(model.metadata, backend, chart && CHART_FILE)],
-    files: chart ? [{ name: CHART_FILE, data: chart, description: 'Training and validation loss per epoch' }] : [],
+    files: chart ? [{ name: CHART_FILE, data: chart, description: text(invocation.locale, 'chartDescription') }] : [],
   });
 }
 
 async function versions(invocation: Invocation, { models }: Services): Promise<void> {
   await invocation.defer({ ephemeral: true });
   const { rows, current, serving } = await models.versions();
-  if (rows.length === 0) throw new UserError(`There are no versions of ${models.name} yet.`);
+  if (rows.length === 0) throw new UserError(phrase('noVersions', { model: models.name }));
   await invocation.edit({ content: versionsText(models.name, rows, current, serving) });
 }
 
 async function rollback(invocation: Invocation, { models }: Services): Promise<void> {
   const version = (invocation.options.getString('version') ?? '').trim();
   // Checked before the name is echoed back, so a reply never carries arbitrary text.
-  if (!/^v\d{1,9}$/.test(version)) throw new UserError('Versions are named like v3; /model versions lists them.');
+  if (!/^v\d{1,9}$/.test(version)) throw new UserError(phrase('badVersionName'));
   await invocation.defer({ ephemeral: true });
   const { from, to } = await models.rollback(version, invocation.user.id);
-  await invocation.edit({ content: `Now serving ${models.name} ${to}${from ? ` (was ${from})` : ''}.` });
+  await invocation.edit({ content: text(invocation.locale, 'nowServing', { model: models.name, version: to, was: from }) });
 }
 
 export const subcommands: Record<string, Subcommand> = {

@@ -7,8 +7,9 @@
 // every outcome is also logged and reported by the controller.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PermissionFlagsBits } from 'discord.js';
-import { slashCommand, type Invocation, type Policy, type Subcommand } from '../src/app/command.js';
+import { slashCommand, withDescription, type Invocation, type Policy, type Subcommand } from '../src/app/command.js';
 import { UserError } from '../src/app/errors.js';
+import { localizations, phrase, text } from '../src/app/i18n.js';
 import { outcomeText, progressText } from '../src/app/replies/retrain.js';
 import type { Services } from '../src/app/services.js';
 import { log } from '../src/log.js';
@@ -18,17 +19,19 @@ import type { RunOutcome } from '../src/training/run-records.js';
 const EDIT_EVERY_MS = 5000;
 const LIVE_FOR_MS = 14 * 60_000;
 
-export const data = slashCommand('retrain', '(admins) Retrain the model on the current corpus and publish it if it is better')
+export const data = slashCommand('retrain', 'retrainDescription')
   .setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
   .addSubcommand((s) =>
-    s
-      .setName('start')
-      .setDescription('Start a retrain now')
-      .addIntegerOption((o) => o.setName('epochs').setDescription('Epochs to train (default: as configured)').setMinValue(1).setMaxValue(1000))
-      .addIntegerOption((o) => o.setName('minutes').setDescription('Time budget in minutes (default: as configured)').setMinValue(1).setMaxValue(24 * 60)),
+    withDescription(s.setName('start'), 'retrainStartDescription')
+      .addIntegerOption((o) =>
+        withDescription(o.setName('epochs').setNameLocalizations(localizations('epochsName')), 'epochsOption').setMinValue(1).setMaxValue(1000),
+      )
+      .addIntegerOption((o) =>
+        withDescription(o.setName('minutes').setNameLocalizations(localizations('minutesName')), 'minutesOption').setMinValue(1).setMaxValue(24 * 60),
+      ),
   )
-  .addSubcommand((s) => s.setName('status').setDescription('Progress of the running retrain, or how the last one ended'))
-  .addSubcommand((s) => s.setName('cancel').setDescription('Stop the running retrain; nothing is published'));
+  .addSubcommand((s) => withDescription(s.setName('status'), 'retrainStatusDescription'))
+  .addSubcommand((s) => withDescription(s.setName('cancel'), 'retrainCancelDescription'));
 
 export const policy: Policy = { admin: true, guildOnly: true };
 
@@ -42,11 +45,14 @@ async function start(invocation: Invocation, { retrain, models }: Services): Pro
       minutes: invocation.options.getInteger('minutes') ?? undefined,
     });
   } catch (err) {
-    if (err instanceof RetrainBusyError) throw new UserError(`Not started: ${err.message}. /retrain status shows its progress.`);
+    if (err instanceof RetrainBusyError) throw new UserError(phrase('retrainBusy', { detail: err.message }));
     throw err;
   }
+  // follow() awaits the outcome; until it does, a refusal that arrives late
+  // (a sharded bot asks the manager process) must not count as unhandled.
+  done.catch(() => undefined);
   const run = (await retrain.status()).running!;
-  const where = 'The outcome will follow here, or by DM if the run outlasts this message (15 minutes).';
+  const where = text(invocation.locale, 'retrainWillReport');
   await invocation.reply({ content: `${progressText(models.name, run, invocation.mention)}\n${where}`, ephemeral: true });
   // Followed in the background: a run takes minutes to hours, and console mode runs one command at a time.
   void follow(invocation, retrain, models.name, run.id, done);
@@ -55,7 +61,8 @@ async function start(invocation: Invocation, { retrain, models }: Services): Pro
 async function status(invocation: Invocation, { retrain, models }: Services): Promise<void> {
   const { running, last } = await retrain.status();
   if (!running) {
-    const content = last ? `No retrain is running. The last one: ${outcomeText(models.name, last, invocation.mention)}` : 'No retrain is running, and none has run yet.';
+    const { locale } = invocation;
+    const content = last ? text(locale, 'retrainIdle', { last: outcomeText(models.name, last, invocation.mention) }) : text(locale, 'retrainNever');
     return invocation.reply({ content, ephemeral: true });
   }
   await invocation.reply({ content: progressText(models.name, running, invocation.mention), ephemeral: true });
@@ -63,10 +70,10 @@ async function status(invocation: Invocation, { retrain, models }: Services): Pr
 }
 
 async function cancel(invocation: Invocation, { retrain, models }: Services): Promise<void> {
-  if (!(await retrain.status()).running) throw new UserError('No retrain is running.');
+  if (!(await retrain.status()).running) throw new UserError(phrase('retrainNotRunning'));
   await invocation.defer({ ephemeral: true });
   const outcome = await retrain.cancel(`${invocation.user.name} (${invocation.user.id})`);
-  await invocation.edit({ content: outcome ? outcomeText(models.name, outcome, invocation.mention) : 'The retrain had already finished.' });
+  await invocation.edit({ content: outcome ? outcomeText(models.name, outcome, invocation.mention) : text(invocation.locale, 'retrainAlreadyOver') });
 }
 
 /**
@@ -85,14 +92,23 @@ async function follow(invocation: Invocation, retrainer: Services['retrain'], mo
         continue;
       }
       over = true;
-      if (last?.id === runId) await invocation.edit({ content: done ? `Retrain ${runId} ${last.outcome}.` : outcomeText(modelName, last, invocation.mention) });
+      if (last?.id === runId) {
+        const content = done ? text(invocation.locale, 'retrainEnded', { run: runId, outcome: last.outcome }) : outcomeText(modelName, last, invocation.mention);
+        await invocation.edit({ content });
+      }
     }
-    if (!over) await invocation.edit({ content: `Retrain ${runId} is still running; live updates stopped here (/retrain status shows it).` });
+    if (!over) await invocation.edit({ content: text(invocation.locale, 'retrainStillRunning', { run: runId }) });
   } catch (err) {
     log.warn({ err, run: runId }, 'stopped updating the /retrain message');
   }
   if (!done) return;
-  const content = outcomeText(modelName, await done, invocation.mention);
+  let content: string;
+  try {
+    content = outcomeText(modelName, await done, invocation.mention);
+  } catch (err) {
+    log.warn({ err, run: runId }, 'the retrain was refused after it was shown as started');
+    return;
+  }
   try {
     await invocation.followUp({ content, ephemeral: true });
   } catch {

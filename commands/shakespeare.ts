@@ -5,9 +5,9 @@
 // event loop stays free. The buttons carry the settings and the version in
 // their ids and read the text from the message, so they need no state and
 // keep working across restarts and model swaps.
-import { buttonId, slashCommand, type Completer, type Invocation, type Policy, type ReplyButton, type Subcommand } from '../src/app/command.js';
+import { buttonId, slashCommand, withDescription, type Completer, type Invocation, type Policy, type ReplyButton, type Subcommand } from '../src/app/command.js';
 import { UserError } from '../src/app/errors.js';
-import { localizations, text } from '../src/app/i18n.js';
+import { localizations, phrase, text } from '../src/app/i18n.js';
 import { passageReply, passageText } from '../src/app/replies/passage.js';
 import { forgivingSeed } from '../src/app/seeds.js';
 import { StreamedEdits } from '../src/app/streaming.js';
@@ -19,27 +19,23 @@ const DEFAULT_LENGTH = 300;
 const DEFAULT_TEMPERATURE = 0.8;
 const NAME = 'shakespeare';
 
-export const data = slashCommand(NAME, text('en-US', 'shakespeareDescription'), 'anywhere')
-  .setDescriptionLocalizations(localizations('shakespeareDescription'))
+export const data = slashCommand(NAME, 'shakespeareDescription', 'anywhere')
   .addStringOption((o) =>
-    o.setName('seed').setDescription('Text the passage starts with, e.g. ROMEO:').setMaxLength(LIMITS.maxSeedChars).setAutocomplete(true),
+    withDescription(o.setName('seed').setNameLocalizations(localizations('seedName')), 'seedOption').setMaxLength(LIMITS.maxSeedChars).setAutocomplete(true),
   )
   .addIntegerOption((o) =>
-    o
-      .setName('length')
-      .setDescription(`Characters to write after the seed (default ${DEFAULT_LENGTH})`)
+    withDescription(o.setName('length').setNameLocalizations(localizations('lengthName')), 'lengthOption', { default: DEFAULT_LENGTH })
       .setMinValue(LIMITS.minLength)
       .setMaxValue(LIMITS.maxLength),
   )
   .addNumberOption((o) =>
-    o
-      .setName('temperature')
-      .setDescription(`Randomness: low is safe, high is wild (default ${DEFAULT_TEMPERATURE})`)
+    withDescription(o.setName('temperature').setNameLocalizations(localizations('temperatureName')), 'temperatureOption', { default: DEFAULT_TEMPERATURE })
       .setMinValue(0.01)
       .setMaxValue(LIMITS.maxTemperature),
   )
-  .addIntegerOption((o) => o.setName('top_k').setDescription('Sample only from the k likeliest characters').setMinValue(1))
-  .addNumberOption((o) => o.setName('top_p').setDescription('Sample only from the likeliest characters covering this probability').setMinValue(0.01).setMaxValue(1));
+  // top_k and top_p keep their names everywhere: they are the sampling terms of art.
+  .addIntegerOption((o) => withDescription(o.setName('top_k'), 'topKOption').setMinValue(1))
+  .addNumberOption((o) => withDescription(o.setName('top_p'), 'topPOption').setMinValue(0.01).setMaxValue(1));
 
 export const policy: Policy = { cooldown: true };
 
@@ -58,7 +54,7 @@ function decode([length, temperature, topK, topP]: readonly string[]): Settings 
  * (Continue, when the message shows it whole).
  */
 function passage(invocation: Invocation, result: GenerateResult, seedLength: number, settings: Settings, notes: (string | undefined)[]) {
-  const reply = passageReply(result.text, `— ${result.model} ${result.version}`, `${result.model}-${result.version}.txt`, notes.filter((n) => n !== undefined));
+  const reply = passageReply(result.text, `— ${result.model} ${result.version}`, `${result.model}-${result.version}.txt`, notes.filter((n) => n !== undefined), invocation.locale);
   const args = [result.version, String(seedLength), ...encode(settings)];
   const buttons: ReplyButton[] = [{ id: buttonId(NAME, 'again', ...args), label: text(invocation.locale, 'buttonAgain') }];
   if (reply.whole) buttons.push({ id: buttonId(NAME, 'continue', ...args), label: text(invocation.locale, 'buttonContinue') });
@@ -113,7 +109,7 @@ async function streamed(invocation: Invocation, generate: (onText?: (textSoFar: 
   const writing = text(invocation.locale, 'writing');
   const live = new StreamedEdits((soFar) => {
     const shown = soFar.length > LIVE_CHARS ? '…' + soFar.slice(-LIVE_CHARS) : soFar;
-    return invocation.edit({ content: passageReply(shown, writing, '').content });
+    return invocation.edit({ content: passageReply(shown, writing, '', [], invocation.locale).content });
   });
   try {
     return await generate(live.onText);
@@ -125,7 +121,7 @@ async function streamed(invocation: Invocation, generate: (onText?: (textSoFar: 
 /** The pressed message's passage, or a note that it has none. */
 function pressedText(invocation: Invocation): string {
   const shown = invocation.press && passageText(invocation.press.message.content);
-  if (shown === undefined || shown === null) throw new UserError(text(invocation.locale, 'buttonNotPassage'));
+  if (shown === undefined || shown === null) throw new UserError(phrase('buttonNotPassage'));
   return shown;
 }
 

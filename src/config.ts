@@ -55,6 +55,10 @@ const fields = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Corpus folders: DATA_DIR/<model>/*.txt. */
   DATA_DIR: z.string().min(1).default('data'),
+  /** The largest file /corpus add takes, in MiB (Discord's own upload limit is 10 MiB without boosts). */
+  CORPUS_MAX_UPLOAD_MB: number().min(0.001).max(1024).default(10),
+  /** How long /corpus add may take to download a file. */
+  CORPUS_DOWNLOAD_TIMEOUT_SECONDS: duration('seconds', 1000, 0.1, 3600).default(30),
   /** Training runs, checkpoints, retrain lock, history and state: RUNS_DIR/<model>/. */
   RUNS_DIR: z.string().min(1).default('runs'),
   /** The nightly schedule (and its catch-up at start); /retrain works either way. */
@@ -76,6 +80,12 @@ const fields = z.object({
   BARDBOT_TRAIN_BACKEND: backend.optional(),
   /** gateway: one websocket connection; http: Discord POSTs interactions to /interactions (needs DISCORD_PUBLIC_KEY). */
   DISCORD_MODE: z.enum(['gateway', 'http']).default('gateway'),
+  /** Gateway shards, each in a process of its own (discord.js's ShardingManager); auto: Discord's recommended count; unset: one process, no manager. */
+  SHARD_COUNT: z
+    .string()
+    .regex(/^(auto|[1-9]\d{0,4})$/, 'must be auto or a whole number of shards (1 or more)')
+    .transform((v) => (v === 'auto' ? ('auto' as const) : Number(v)))
+    .optional(),
   DISCORD_PUBLIC_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (Developer Portal → General Information)').optional(),
   /** The HTTP server (/healthz, /readyz, /metrics, /interactions); unset: off in gateway mode, 8080 in http mode. */
   HTTP_PORT: number().int().min(0).max(65_535).optional(),
@@ -86,6 +96,9 @@ const fields = z.object({
 
 const configSchema = fields.superRefine((c, ctx) => {
   if (c.DISCORD_MODE === 'http' && !c.DISCORD_PUBLIC_KEY) ctx.addIssue({ code: 'custom', path: ['DISCORD_PUBLIC_KEY'], message: 'is required when DISCORD_MODE=http' });
+  // Shards are gateway connections: HTTP interactions mode has none, console mode no Discord at all.
+  if (c.SHARD_COUNT !== undefined && c.DISCORD_MODE === 'http') ctx.addIssue({ code: 'custom', path: ['SHARD_COUNT'], message: 'is for gateway mode (DISCORD_MODE=http has no gateway connection to shard)' });
+  else if (c.SHARD_COUNT !== undefined && !c.DISCORD_TOKEN) ctx.addIssue({ code: 'custom', path: ['SHARD_COUNT'], message: 'needs DISCORD_TOKEN (console mode has no gateway)' });
   // node-cron's own checks, so a bad schedule stops the bot at start, not at 3 a.m.
   const cron = scheduleProblem(c.RETRAIN_CRON);
   const zone = cron ? undefined : scheduleProblem(c.RETRAIN_CRON, c.RETRAIN_TIMEZONE);

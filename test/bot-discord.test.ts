@@ -153,14 +153,14 @@ afterAll(async () => {
 
 describe('bot on (fake) Discord', () => {
   it('registers its commands once; a restart compares and writes nothing', async () => {
-    expect(fake.commands().map((c) => c.name).sort()).toEqual(['Continue as Shakespeare', 'model', 'retrain', 'shakespeare']);
+    expect(fake.commands().map((c) => c.name).sort()).toEqual(['Continue as Shakespeare', 'corpus', 'model', 'retrain', 'shakespeare']);
     expect(fake.commandWrites).toBe(1);
     await stopBot(await startBot());
     expect(fake.commandWrites).toBe(1);
     // With DISCORD_GUILD_ID the commands go to that guild.
     await stopBot(await startBot({ DISCORD_GUILD_ID: fake.guildId }));
     expect(fake.commandWriteLog.map((w) => w.guildId)).toEqual([undefined, fake.guildId]);
-    expect(fake.commands(fake.guildId).map((c) => c.name).sort()).toEqual(['Continue as Shakespeare', 'model', 'retrain', 'shakespeare']);
+    expect(fake.commands(fake.guildId).map((c) => c.name).sort()).toEqual(['Continue as Shakespeare', 'corpus', 'model', 'retrain', 'shakespeare']);
   });
 
   it('/shakespeare acknowledges at once, then edits in a signed passage that starts with the seed', async () => {

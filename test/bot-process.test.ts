@@ -107,7 +107,7 @@ describe('npm start (tsx src/main.ts)', () => {
     const bot = run('src/main.ts', { DISCORD_TOKEN: TOKEN, DISCORD_API_URL: fake.apiUrl, MODELS_DIR: models, COOLDOWN_SECONDS: '0' });
     await fake.waitForGatewayEvent((e) => e.kind === 'ready', 60_000);
     // Registration follows READY; the command must exist before it can be used.
-    await expect.poll(() => fake!.commands().length, { timeout: 10_000 }).toBe(4);
+    await expect.poll(() => fake!.commands().length, { timeout: 10_000 }).toBe(5);
     const handles = ['ROMEO:', 'JULIET:', 'HAMLET:'].map((seed, i) =>
       fake!.sendInteraction({ name: 'shakespeare', userId: `10000000000000000${i}`, options: { seed, length: 2000 } }),
     );
@@ -128,7 +128,7 @@ describe('secrets in logs', () => {
     const bot = run('src/main.ts', { DISCORD_TOKEN: TOKEN, DISCORD_API_URL: fake.apiUrl, MODELS_DIR: models, COOLDOWN_SECONDS: '0' });
     try {
       await fake.waitForGatewayEvent((e) => e.kind === 'ready', 60_000);
-      await expect.poll(() => fake!.commands().length, { timeout: 10_000 }).toBe(4);
+      await expect.poll(() => fake!.commands().length, { timeout: 10_000 }).toBe(5);
       // An interaction that expired before the acknowledgement: the callback fails with 10062.
       const expired = fake.sendInteraction({ name: 'shakespeare', userId: '100000000000000010', options: { length: 5 } });
       expired.expire();
@@ -155,7 +155,7 @@ describe('npm run deploy-commands', () => {
     const env = { DISCORD_TOKEN: TOKEN, DISCORD_API_URL: fake.apiUrl, DISCORD_GUILD_ID: fake.guildId };
     const first = await run('src/cli/deploy-commands.ts', env).exit;
     expect(first.code).toBe(0);
-    expect(fake.commands(fake.guildId).map((c) => c.name).sort()).toEqual(['Continue as Shakespeare', 'model', 'retrain', 'shakespeare']);
+    expect(fake.commands(fake.guildId).map((c) => c.name).sort()).toEqual(['Continue as Shakespeare', 'corpus', 'model', 'retrain', 'shakespeare']);
     const second = await run('src/cli/deploy-commands.ts', env).exit;
     expect(second.code).toBe(0);
     expect(second.output).toContain('nothing written');

@@ -92,24 +92,24 @@ describe('parseLine (console mode)', () => {
 
 describe('passageReply', () => {
   it('puts short text in a code block with the signature', () => {
-    expect(passageReply('ROMEO: hi', '— shakespeare v3', 'x.txt')).toEqual({ content: '```\nROMEO: hi\n```\n— shakespeare v3', whole: true });
-    expect(passageReply('hi', '— s v1', 'x.txt', ['a note']).content).toBe('```\nhi\n```\n*a note*\n— s v1');
+    expect(passageReply('ROMEO: hi', '— shakespeare v3', 'x.txt', [], 'en-US')).toEqual({ content: '```\nROMEO: hi\n```\n— shakespeare v3', whole: true });
+    expect(passageReply('hi', '— s v1', 'x.txt', ['a note'], 'en-US').content).toBe('```\nhi\n```\n*a note*\n— s v1');
   });
 
   it('gives back the text of its own messages, fences unbroken; nothing for other messages', () => {
-    for (const text of ['', '\nROMEO: a ``` b', 'x'.repeat(1900)]) expect(passageText(passageReply(text, '— s v1', 'x.txt', ['n']).content!)).toBe(text);
+    for (const text of ['', '\nROMEO: a ``` b', 'x'.repeat(1900)]) expect(passageText(passageReply(text, '— s v1', 'x.txt', ['n'], 'en-US').content!)).toBe(text);
     expect(passageText('hello')).toBeUndefined();
   });
 
   it('breaks backtick runs so the text cannot close its block', () => {
-    const { content } = passageReply('a ``` b `` c ` d', '— s v1', 'x.txt');
+    const { content } = passageReply('a ``` b `` c ` d', '— s v1', 'x.txt', [], 'en-US');
     expect(content!.match(/```/g)).toHaveLength(2);
     expect(content!.replace(/\u200b/g, '')).toContain('a ``` b `` c ` d');
   });
 
   it('cuts what does not fit in 2,000 characters at a line or word end and attaches the whole text', () => {
     const text = ('Now is the winter of our discontent\n' + '`'.repeat(30)).repeat(120);
-    const reply = passageReply(text, '— shakespeare v3', 'shakespeare-v3.txt');
+    const reply = passageReply(text, '— shakespeare v3', 'shakespeare-v3.txt', [], 'en-US');
     expect(reply.content!.length).toBeLessThanOrEqual(MESSAGE_LIMIT);
     expect(reply.content!.length).toBeGreaterThan(MESSAGE_LIMIT - 250);
     expect(reply.content!.match(/```/g)).toHaveLength(2);

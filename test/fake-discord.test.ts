@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client, DiscordAPIError, Events, GatewayIntentBits, type ChatInputCommandInteraction } from 'discord.js';
-import { startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from '../tools/fake-discord/server.js';
+import { ShardClientUtil } from 'discord.js';
+import { guildOnShard, shardOf, startFakeDiscord, type FakeDiscord, type FakeDiscordOptions } from '../tools/fake-discord/server.js';
 
 const TOKEN = 'fake-bot-token.for-tests';
 /** A valid 1x1 PNG. */
@@ -173,6 +174,31 @@ describe('fake Discord with the real discord.js client', () => {
     expect(errors).toEqual([]);
   });
 
+  it('sends an attachment option as Discord does (value = id, data.resolved.attachments) and serves its ephemeral URL', { timeout: 15_000 }, async () => {
+    const target = await startFake({ maxUploadBytes: 1024 });
+    const { client, errors } = await startClient(target, async (interaction) => {
+      const file = interaction.options.getAttachment('file', true);
+      const bytes = Buffer.from(await (await fetch(file.url)).arrayBuffer());
+      await interaction.reply({ content: `${file.name} ${file.size} ${file.contentType} ${bytes.toString()}`, allowedMentions: { parse: [] } });
+    });
+    const upload = { name: 'upload', description: 'takes a file', options: [{ type: 11, name: 'file', description: 'a file', required: true }] };
+    await client.application!.commands.set([upload], target.guildId);
+
+    const attachment = target.addAttachment({ filename: 'notes.txt', bytes: Buffer.from('hello'), contentType: 'text/plain; charset=utf-8' });
+    expect(attachment).toMatchObject({ filename: 'notes.txt', size: 5, content_type: 'text/plain; charset=utf-8', ephemeral: true });
+    expect(String(attachment.url)).toMatch(new RegExp(`/ephemeral-attachments/${target.applicationId}/${String(attachment.id)}/notes\\.txt\\?ex=[0-9a-f]+&is=[0-9a-f]+&hm=[0-9a-f]{64}&$`));
+    const interaction = target.sendInteraction({ name: 'upload', options: { file: String(attachment.id) } });
+    expect(interaction.payload.data).toMatchObject({ options: [{ name: 'file', type: 11, value: attachment.id }], resolved: { attachments: { [String(attachment.id)]: attachment } } });
+    expect((await interaction.waitForResponse()).content).toBe('notes.txt 5 text/plain; charset=utf-8 hello');
+    expect(await target.waitForAttachmentDownload()).toMatchObject({ id: attachment.id, bytesSent: 5, complete: true });
+
+    // What the Discord client would never send: an id it did not upload, or a file over attachment_size_limit.
+    expect(() => target.sendInteraction({ name: 'upload', options: { file: '123' } })).toThrow('which was not added with fake.addAttachment()');
+    const big = target.addAttachment({ filename: 'big.txt', bytes: Buffer.alloc(1025) });
+    expect(() => target.sendInteraction({ name: 'upload', options: { file: String(big.id) } })).toThrow('is over attachment_size_limit 1024');
+    expect(errors).toEqual([]);
+  });
+
   it('enforces interaction rules: expiry, double acknowledgement, message limits', { timeout: 15_000 }, async () => {
     const target = await startFake();
     const outcomes: Array<{ step: string; code: unknown }> = [];
@@ -296,6 +322,57 @@ describe('fake Discord with the real discord.js client', () => {
     expect((await after.waitForResponse()).content).toBe('t=0.5 n=3');
     expect(target.identifies).toBe(1);
     expect(errors).toEqual([]);
+  });
+});
+
+describe('fake Discord with several shards', () => {
+  it('routes by (guild_id >> 22) % num_shards as discord.js computes it, DMs to shard 0', () => {
+    for (const count of [1, 2, 3, 16]) {
+      for (let i = 0; i < 50; i++) {
+        const id = String(((BigInt(Date.now()) - 1420070400000n - BigInt(i * 7919)) << 22n) | BigInt(i * 4099));
+        expect(shardOf(id, count)).toBe(ShardClientUtil.shardIdForGuildId(id, count));
+      }
+      for (let shard = 0; shard < count; shard++) expect(shardOf(guildOnShard(shard, count), count)).toBe(shard);
+    }
+    expect(shardOf(undefined, 4)).toBe(0);
+  });
+
+  it('gives each shard its own guilds and interactions, and recommends its shard count', { timeout: 20_000 }, async () => {
+    const [even, odd] = [guildOnShard(0, 2), guildOnShard(1, 2)];
+    const target = await startFake({ guildId: even, guilds: [{ id: odd, name: 'Rose Theatre' }], recommendedShards: 2 });
+    // Usable in the bot's DM too (user install), for the DM rule.
+    target.setCommands([{ ...PING, integration_types: [0, 1], contexts: [0, 1, 2] }]);
+    const gatewayBot = await fetch(`${target.apiUrl}/v10/gateway/bot`, { headers: { authorization: `Bot ${TOKEN}` } });
+    expect(((await gatewayBot.json()) as { shards: number }).shards).toBe(2);
+
+    const seen: string[][] = [[], []];
+    const shards = await Promise.all(
+      [0, 1].map(async (id) => {
+        const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: target.apiUrl }, shards: id, shardCount: 2 });
+        clients.push(client);
+        client.on(Events.InteractionCreate, (interaction) => {
+          if (!interaction.isChatInputCommand()) return;
+          seen[id]!.push(interaction.guildId ?? 'dm');
+          void interaction.reply({ content: `shard ${id}` });
+        });
+        const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+        await client.login(TOKEN);
+        await withTimeout(ready, 10_000, `clientReady of shard ${id}`);
+        return client;
+      }),
+    );
+    expect(target.gatewayEvents.filter((e) => e.kind === 'identify').map((e) => e.data?.shard).sort()).toEqual([[0, 2], [1, 2]]);
+    expect(shards.map((client) => [...client.guilds.cache.keys()])).toEqual([[even], [odd]]);
+
+    const inOdd = target.sendInteraction({ name: 'ping', guildId: odd });
+    const inEven = target.sendInteraction({ name: 'ping', guildId: even });
+    const dm = target.sendInteraction({ name: 'ping', context: 1, install: 'user' });
+    expect((await inOdd.waitForResponse()).content).toBe('shard 1');
+    expect((await inEven.waitForResponse()).content).toBe('shard 0');
+    expect((await dm.waitForResponse()).content).toBe('shard 0');
+    expect(seen).toEqual([[even, 'dm'], [odd]]);
+    const routed = (id: string) => target.gatewayEvents.filter((e) => e.kind === 'interaction' && e.data?.id === id).map((e) => e.shard);
+    expect([routed(inOdd.id), routed(inEven.id), routed(dm.id)]).toEqual([[[1, 2]], [[0, 2]], [[0, 2]]]);
   });
 });
 

@@ -51,7 +51,7 @@ let generated = NaN;
 describe('DISCORD_MODE=http', () => {
   it('registers the commands with the bot token and opens no gateway connection', async () => {
     // Registration runs beside readiness at start: wait for it (bounded).
-    await expect.poll(() => fake.commands(fake.guildId).map((c) => c.name).sort(), { timeout: 20_000 }).toEqual(['Continue as Shakespeare', 'model', 'retrain', 'shakespeare']);
+    await expect.poll(() => fake.commands(fake.guildId).map((c) => c.name).sort(), { timeout: 20_000 }).toEqual(['Continue as Shakespeare', 'corpus', 'model', 'retrain', 'shakespeare']);
     expect(fake.identifies).toBe(0);
     expect(fake.liveGatewayConnections).toBe(0);
   });

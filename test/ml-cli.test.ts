@@ -21,7 +21,7 @@ describe('ML command lines', () => {
       expect(r.stdout).toContain('(default: MODEL_NAME=bard)');
     }
     const train = cli('train', '--help').stdout;
-    for (const flag of ['--preset', '--layers', '--units', '--epochs', '--minutes', '--lr', '--resume', '--no-publish']) expect(train).toContain(flag);
+    for (const flag of ['--preset', '--layers', '--units', '--epochs', '--minutes', '--lr', '--workers', '--resume', '--no-publish']) expect(train).toContain(flag);
     expect(train).toMatch(/--units <n> +units per LSTM layer \(the size of its state\) \(default:\s+256\)/);
   }, 120_000);
 
@@ -29,6 +29,7 @@ describe('ML command lines', () => {
     const cases: [string, string[], RegExp][] = [
       ['train', ['--no-such-flag'], /^error: unknown option '--no-such-flag'/],
       ['train', ['--layers', '0'], /^error: option '--layers <n>' argument '0' is invalid\. must be at least 1$/],
+      ['train', ['--workers', '0'], /^error: option '--workers <n>' argument '0' is invalid\. must be at least 1$/],
       ['train', ['--preset', 'no-such-preset'], /^train: no preset configs\/no-such-preset\.json \(presets: .*shakespeare-v2.*\)$/],
       ['generate', ['--length', 'lots'], /^error: option '--length <n>' argument 'lots' is invalid\. must be a number$/],
       ['eval', [], /^eval: no valid version of model "bard" in /],

@@ -10,6 +10,7 @@ import {
   type APIEmbed,
   type RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
+import { localizations, text, type Catalog, type Locale, type PlainKey, type TextKey } from './i18n.js';
 import type { Services } from './services.js';
 
 export interface ReplyFile {
@@ -51,6 +52,40 @@ export interface OptionReader {
   getInteger(name: string): number | null;
   getNumber(name: string): number | null;
   getBoolean(name: string): boolean | null;
+  getAttachment(name: string): Attachment | null;
+}
+
+/** A file given as an option: uploaded to Discord, or a local path in console mode. */
+export interface Attachment {
+  readonly name: string;
+  /** Bytes, as declared by whoever sent it (checked again while reading). */
+  readonly size: number;
+  readonly contentType: string | null;
+  /**
+   * Its bytes. Rejects with AttachmentTooLargeError past `maxBytes` (declared
+   * or counted while reading, so a false size cannot fill memory) and with
+   * AttachmentUnavailableError when it cannot be read within `timeoutMs`.
+   */
+  read(limits: AttachmentLimits): Promise<Buffer>;
+}
+
+export interface AttachmentLimits {
+  maxBytes: number;
+  timeoutMs: number;
+}
+
+export class AttachmentTooLargeError extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`the attachment is larger than ${maxBytes} bytes`);
+    this.name = 'AttachmentTooLargeError';
+  }
+}
+
+export class AttachmentUnavailableError extends Error {
+  constructor(readonly reason: string) {
+    super(`the attachment could not be read: ${reason}`);
+    this.name = 'AttachmentUnavailableError';
+  }
 }
 
 export interface Invocation {
@@ -131,12 +166,24 @@ interface CommandBase {
 export type Command = CommandBase & ({ execute: Handler; subcommands?: never } | { subcommands: Readonly<Record<string, Subcommand>>; execute?: never });
 
 /**
- * A SlashCommandBuilder for a guild command. Installation and contexts are set
+ * A SlashCommandBuilder for a guild command, described by the catalog entry
+ * `description` (src/app/i18n.ts). Installation and contexts are set
  * explicitly because Discord fills in defaults for them, and registration only
  * writes when what Discord stores differs from what we define.
  */
-export function slashCommand(name: string, description: string, where: Installs = 'guild'): SlashCommandBuilder {
-  return installed(new SlashCommandBuilder().setName(name).setDescription(description), where);
+export function slashCommand(name: string, description: PlainKey, where: Installs = 'guild'): SlashCommandBuilder {
+  return installed(withDescription(new SlashCommandBuilder().setName(name), description), where);
+}
+
+/** A command, subcommand or option builder: what Discord shows of it can be translated. */
+interface Describable<B> {
+  setDescription(description: string): B;
+  setDescriptionLocalizations(localized: Record<Locale, string>): B;
+}
+
+/** Sets `builder`'s description to the catalog entry `key`: English as the default, and each translation for Discord to show its readers. */
+export function withDescription<B extends Describable<B>, K extends TextKey>(builder: B, key: K, ...vars: Parameters<Catalog[K]>): B {
+  return builder.setDescription(text('en-US', key, ...vars)).setDescriptionLocalizations(localizations(key, ...vars));
 }
 
 /**

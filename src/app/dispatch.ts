@@ -4,9 +4,9 @@
 import { log } from '../log.js';
 import type { Command, CompletionQuery, Handler, Invocation, Policy } from './command.js';
 import type { CooldownStore } from './cooldowns.js';
-import { GENERIC_FAILURE, InteractionExpiredError, UserError, userMessage } from './errors.js';
+import { InteractionExpiredError, UserError, userMessage } from './errors.js';
 import { adminRefusal, cooldownRefusal, guildOnlyRefusal, type Caller } from './policies.js';
-import { text } from './i18n.js';
+import { phrase, text, type Phrase } from './i18n.js';
 import { cutText } from './replies/limits.js';
 import type { Services } from './services.js';
 
@@ -31,7 +31,7 @@ export class Dispatcher {
     let cooling = false;
     try {
       const command = this.commands.get(invocation.commandName);
-      if (!command) throw new UserError(invocation.press ? text(invocation.locale, 'buttonUnknown') : `Unknown command /${invocation.commandName}.`);
+      if (!command) throw new UserError(invocation.press ? phrase('buttonUnknown') : phrase('unknownCommand', { command: invocation.commandName }));
       const { handler, policies } = resolve(command, invocation);
       const refusal = accessRefusal(policies, invocation);
       if (refusal) throw new UserError(refusal);
@@ -49,10 +49,11 @@ export class Dispatcher {
         log.warn({ ...describe(invocation), err: err.cause }, 'interaction expired before it was answered; dropped');
         return;
       }
-      const message = userMessage(err);
+      const message = userMessage(err, invocation.locale);
+      // Logged in English, whatever language the user reads.
       if (message === undefined) log.error({ ...describe(invocation), err }, 'command failed');
-      else log.info({ ...describe(invocation), reason: message }, 'command refused');
-      await refuse(invocation, message ?? GENERIC_FAILURE);
+      else log.info({ ...describe(invocation), reason: userMessage(err, 'en-US') }, 'command refused');
+      await refuse(invocation, message ?? text(invocation.locale, 'genericFailure'));
     }
   }
 
@@ -80,7 +81,7 @@ export class Dispatcher {
   }
 }
 
-function accessRefusal(policies: [Policy, string][], caller: Caller): string | undefined {
+function accessRefusal(policies: [Policy, string][], caller: Caller): Phrase | undefined {
   for (const [policy, guarded] of policies) {
     const refusal = adminRefusal(policy, caller, guarded) ?? guildOnlyRefusal(policy, caller, guarded);
     if (refusal) return refusal;
@@ -104,16 +105,19 @@ function resolve(command: Command, invocation: Invocation): { handler: Handler; 
   if (invocation.press) {
     const { action } = invocation.press;
     const button = command.buttons && Object.hasOwn(command.buttons, action) ? command.buttons[action] : undefined;
-    if (!button) throw new UserError(text(invocation.locale, 'buttonUnknown'));
+    if (!button) throw new UserError(phrase('buttonUnknown'));
     if (button.policy) policies.push([button.policy, `${name} (${action})`]);
     return { handler: button.run, policies };
   }
   if (!command.subcommands) return { handler: command.execute, policies };
   const sub = invocation.subcommand && Object.hasOwn(command.subcommands, invocation.subcommand) ? command.subcommands[invocation.subcommand] : undefined;
-  if (!sub) throw new UserError(`Use ${Object.keys(command.subcommands).map((s) => `${name} ${s}`).join(', ')}.`);
+  if (!sub) throw new UserError(phrase('useSubcommand', { choices: Object.keys(command.subcommands).map((s) => `${name} ${s}`) }));
   if (sub.policy) policies.push([sub.policy, `${name} ${invocation.subcommand}`]);
   return { handler: sub.run, policies };
 }
+
+/** Tells the user the bot is restarting (an adapter that stopped taking commands); never rejects. */
+export const refuseRestarting = (invocation: Invocation): Promise<void> => refuse(invocation, text(invocation.locale, 'restarting'));
 
 /** Tells the user `message` privately; never rejects. */
 export async function refuse(invocation: Invocation, message: string): Promise<void> {

@@ -2,13 +2,19 @@
 // short message. Anything unknown is logged and answered generically.
 import { GenerationInputError } from '../ml/generate.js';
 import { CorruptVersionError } from '../registry/registry.js';
-import { ModelLoadingError, ModelNotLoadedError, QueueFullError } from '../serving/types.js';
+import { ModelLoadingError, ModelNotLoadedError, QueueFullError, WorkerFailedError } from '../serving/types.js';
+import { text, type Phrase } from './i18n.js';
 
-/** A failure caused by the request; its message is shown to the user as is. */
+/** A failure caused by the request; shown to the user in their language. */
 export class UserError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** The message in a reader's language; `message` is the English one, for logs. */
+  readonly localized: Phrase;
+
+  /** A catalog phrase (phrase(key, ...values)), or text shown as is (console mode, which is English). */
+  constructor(message: Phrase | string) {
+    super(typeof message === 'string' ? message : message('en-US'));
     this.name = 'UserError';
+    this.localized = typeof message === 'string' ? () => message : message;
   }
 }
 
@@ -20,15 +26,19 @@ export class InteractionExpiredError extends Error {
   }
 }
 
-/** The message for a known failure; undefined for a bug or an outage (log it). */
-export function userMessage(err: unknown): string | undefined {
-  if (err instanceof UserError) return err.message;
-  if (err instanceof GenerationInputError) return `Invalid request: ${err.message}.`;
-  if (err instanceof QueueFullError) return `The bard is busy; try again in ${err.retryAfterSec} s.`;
-  if (err instanceof ModelNotLoadedError) return 'No model is loaded yet; try again in a minute.';
-  if (err instanceof ModelLoadingError) return 'The model is loading; try again in a few seconds.';
-  if (err instanceof CorruptVersionError) return `Refused: ${err.message}.`;
+/**
+ * The message for a known failure in `locale`; undefined for a bug or an
+ * outage (log it, and answer with the catalog's genericFailure). The details
+ * of invalid requests and damaged versions come from the core in English.
+ */
+export function userMessage(err: unknown, locale: string): string | undefined {
+  if (err instanceof UserError) return err.localized(locale);
+  if (err instanceof GenerationInputError) return text(locale, 'invalidRequest', { detail: err.message });
+  if (err instanceof QueueFullError) return text(locale, 'busy', { seconds: err.retryAfterSec });
+  if (err instanceof ModelNotLoadedError) return text(locale, 'noModel');
+  if (err instanceof ModelLoadingError) return text(locale, 'modelLoading');
+  // The pool restarts the worker; the request is lost, the bot is not.
+  if (err instanceof WorkerFailedError) return text(locale, 'workerFailed');
+  if (err instanceof CorruptVersionError) return text(locale, 'refused', { detail: err.message });
   return undefined;
 }
-
-export const GENERIC_FAILURE = 'Something went wrong; it has been logged.';

@@ -6,6 +6,7 @@
 import { log } from '../log.js';
 import { CorruptVersionError, type ModelRegistry, type VersionRef } from '../registry/registry.js';
 import { UserError } from './errors.js';
+import { phrase } from './i18n.js';
 import { renderLossChart } from './replies/loss-chart.js';
 import { lossPoints } from './replies/model-info.js';
 import type { Generation, ModelInfo, Models, VersionRow } from './services.js';
@@ -66,7 +67,7 @@ export class ModelsFacade implements Models {
 
   async rollback(version: string, by: string): Promise<{ from?: string; to: string }> {
     const { registry, generator, sync } = this.opts;
-    if (!(await registry.versions(this.name)).includes(version)) throw new UserError(`There is no ${this.name} ${version}; /model versions lists them.`);
+    if (!(await registry.versions(this.name)).includes(version)) throw new UserError(phrase('unknownVersion', { model: this.name, version }));
     const from = generator.serving()?.version;
     // setCurrent verifies the checksums first: a damaged version is refused with nothing changed.
     await registry.setCurrent(this.name, version);
@@ -75,7 +76,7 @@ export class ModelsFacade implements Models {
     } catch (err) {
       if (from) await registry.setCurrent(this.name, from);
       log.error({ err, version }, 'rollback could not load the version');
-      throw new UserError(`Could not load ${this.name} ${version}: ${(err as Error).message}. Still serving ${from ?? 'nothing'}.`);
+      throw new UserError(phrase('rollbackFailed', { model: this.name, version, detail: (err as Error).message, serving: from }));
     }
     log.info({ model: this.name, from, to: version, by }, `rolled back to ${version}`);
     return { from, to: version };

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import { log } from '../log.js';
 import { ModelRegistry, type VersionRef } from '../registry/registry.js';
-import { RetrainScheduler } from '../scheduler/scheduler.js';
+import { RetrainScheduler, type ScheduledRunner } from '../scheduler/scheduler.js';
 import { ServingManager } from '../serving/manager.js';
 import { WorkerPool } from '../serving/pool.js';
 import { PointerSource } from '../serving/source.js';
@@ -14,6 +14,7 @@ import { RetrainController } from '../training/controller.js';
 import type { Command } from './command.js';
 import { loadCommands } from './command-loader.js';
 import { Cooldowns, type CooldownStore } from './cooldowns.js';
+import { CorpusFolder } from './corpus.js';
 import { Dispatcher } from './dispatch.js';
 import { ModelsFacade } from './models.js';
 import type { Services } from './services.js';
@@ -56,24 +57,17 @@ export async function startApp(config: Config): Promise<App> {
   if (config.MODEL_WATCH_SECONDS > 0) source.watch(config.MODEL_WATCH_SECONDS * 1000, (ref) => manager.load(ref));
 
   const corpusDir = path.join(config.DATA_DIR, config.MODEL_NAME);
-  const retrain = new RetrainController({
-    registry,
-    modelName: config.MODEL_NAME,
-    corpusDir,
-    runDir: path.join(config.RUNS_DIR, config.MODEL_NAME),
-    onPublished: sync,
-    options: {
-      maxMinutes: config.RETRAIN_MAX_MINUTES,
-      epochs: config.RETRAIN_EPOCHS,
-      tolerance: config.RETRAIN_TOLERANCE,
-      keepVersions: config.RETRAIN_KEEP_VERSIONS,
-    },
-  });
+  const retrain = retrainController(config, registry, sync);
   const services: Services = {
     generator: manager,
     models: new ModelsFacade({ registry, name: config.MODEL_NAME, generator: manager, sync }),
     speakers: new SpeakerIndex(corpusDir, manager),
     retrain,
+    corpus: new CorpusFolder({
+      dir: corpusDir,
+      generator: manager,
+      limits: { maxBytes: Math.round(config.CORPUS_MAX_UPLOAD_MB * 2 ** 20), timeoutMs: config.CORPUS_DOWNLOAD_TIMEOUT_SECONDS * 1000 },
+    }),
   };
   let scheduler: RetrainScheduler | undefined;
 
@@ -84,9 +78,7 @@ export async function startApp(config: Config): Promise<App> {
     sync,
     dispatcher: (cooldownSeconds = config.COOLDOWN_SECONDS, store?: CooldownStore) => new Dispatcher(commands, services, store ?? new Cooldowns(cooldownSeconds)),
     async startSchedule() {
-      if (!config.RETRAIN_ENABLED) return log.info('scheduled retraining is off (RETRAIN_ENABLED=false)');
-      scheduler = new RetrainScheduler({ cron: config.RETRAIN_CRON, timezone: config.RETRAIN_TIMEZONE, runner: retrain });
-      await scheduler.start();
+      scheduler = await startRetrainSchedule(config, retrain);
     },
     async close(graceMs) {
       scheduler?.stop();
@@ -96,4 +88,32 @@ export async function startApp(config: Config): Promise<App> {
       await manager.close(graceMs);
     },
   };
+}
+
+/** The retrain controller over the config's registry, corpus and runs folders; `onPublished` serves what a run published. */
+export function retrainController(config: Config, registry: ModelRegistry, onPublished: () => Promise<unknown>): RetrainController {
+  return new RetrainController({
+    registry,
+    modelName: config.MODEL_NAME,
+    corpusDir: path.join(config.DATA_DIR, config.MODEL_NAME),
+    runDir: path.join(config.RUNS_DIR, config.MODEL_NAME),
+    onPublished,
+    options: {
+      maxMinutes: config.RETRAIN_MAX_MINUTES,
+      epochs: config.RETRAIN_EPOCHS,
+      tolerance: config.RETRAIN_TOLERANCE,
+      keepVersions: config.RETRAIN_KEEP_VERSIONS,
+    },
+  });
+}
+
+/** Starts the nightly schedule with its catch-up; undefined when RETRAIN_ENABLED=false. */
+export async function startRetrainSchedule(config: Config, runner: ScheduledRunner): Promise<RetrainScheduler | undefined> {
+  if (!config.RETRAIN_ENABLED) {
+    log.info('scheduled retraining is off (RETRAIN_ENABLED=false)');
+    return undefined;
+  }
+  const scheduler = new RetrainScheduler({ cron: config.RETRAIN_CRON, timezone: config.RETRAIN_TIMEZONE, runner });
+  await scheduler.start();
+  return scheduler;
 }

@@ -37,6 +37,7 @@ const settingFlags = (
     ['seed', 'seed'],
     ['val-fraction', 'valFraction'],
     ['eval-streams', 'evalStreams'],
+    ['workers', 'workers'],
   ] satisfies [string, TrainSetting][]
 ).map(([flag, key]) => {
   const rule = trainSettings.shape[key];

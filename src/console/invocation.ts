@@ -1,11 +1,22 @@
 // The Invocation adapter for console mode: answers are printed, attachments
 // are written to a temporary folder and their paths printed. The person at the
 // terminal runs the bot, so they count as an admin.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { mkdtemp, open, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import type { APIEmbed } from 'discord.js';
-import { parseButtonId, type ButtonPress, type Invocation, type OptionReader, type Reply, type ReplyButton } from '../app/command.js';
+import {
+  AttachmentTooLargeError,
+  AttachmentUnavailableError,
+  parseButtonId,
+  type Attachment,
+  type ButtonPress,
+  type Invocation,
+  type OptionReader,
+  type Reply,
+  type ReplyButton,
+} from '../app/command.js';
 import type { OptionValue, ParsedLine } from './parse.js';
 
 /** Where console mode puts attachments: one temporary folder per run, names numbered. */
@@ -36,6 +47,36 @@ function optionReader(values: ReadonlyMap<string, OptionValue>): OptionReader {
     getInteger: (name) => typed(name, (v): v is number => Number.isInteger(v)),
     getNumber: (name) => typed(name, (v): v is number => typeof v === 'number'),
     getBoolean: (name) => typed(name, (v): v is boolean => typeof v === 'boolean'),
+    // In a terminal a file option is a path on this machine.
+    getAttachment: (name) => {
+      const file = typed(name, (v): v is string => typeof v === 'string');
+      return file === null ? null : localAttachment(file);
+    },
+  };
+}
+
+/** A local file as an attachment, read under the same size cap as an upload. */
+export function localAttachment(file: string): Attachment {
+  return {
+    name: path.basename(file),
+    size: statSync(file, { throwIfNoEntry: false })?.size ?? 0,
+    contentType: null,
+    async read({ maxBytes }) {
+      let handle;
+      try {
+        handle = await open(file);
+      } catch (err) {
+        throw new AttachmentUnavailableError((err as Error).message);
+      }
+      try {
+        // One byte past the cap tells "too large" without reading the rest.
+        const { buffer, bytesRead } = await handle.read({ buffer: Buffer.alloc(maxBytes + 1), position: 0 });
+        if (bytesRead > maxBytes) throw new AttachmentTooLargeError(maxBytes);
+        return buffer.subarray(0, bytesRead);
+      } finally {
+        await handle.close();
+      }
+    },
   };
 }
 

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Events, GatewayIntentBits, type AutocompleteInteraction, type Interaction } from 'discord.js';
 import type { Config } from '../config.js';
 import { log } from '../log.js';
-import { refuse, type Dispatcher } from '../app/dispatch.js';
+import { refuseRestarting, type Dispatcher } from '../app/dispatch.js';
 import { DiscordInvocation, isAdmin, NO_MENTIONS } from './interaction.js';
 import { syncCommands } from './registration.js';
 
@@ -48,6 +48,8 @@ export class Bot {
     await this.client.login(this.opts.config.DISCORD_TOKEN);
     await ready;
     log.info({ user: this.client.user?.tag, guilds: this.client.guilds.cache.size }, 'connected to Discord');
+    // Sharded, the commands are the application's, not a shard's: the process with shard 0 registers them.
+    if (this.client.shard && !this.client.shard.ids.includes(0)) return;
     try {
       await syncCommands({
         rest: this.client.rest,
@@ -82,7 +84,7 @@ export class Bot {
     if (interaction.isAutocomplete()) return this.track(this.complete(interaction));
     if (!interaction.isChatInputCommand() && !interaction.isButton() && !interaction.isMessageContextMenuCommand()) return;
     const invocation = new DiscordInvocation(interaction, this.opts.config.ADMIN_USER_IDS);
-    this.track(this.accepting ? this.opts.dispatcher.run(invocation) : refuse(invocation, 'The bot is restarting; try again in a minute.'));
+    this.track(this.accepting ? this.opts.dispatcher.run(invocation) : refuseRestarting(invocation));
   }
 
   private async complete(interaction: AutocompleteInteraction): Promise<void> {

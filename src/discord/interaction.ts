@@ -21,6 +21,7 @@ import {
 import { parseButtonId, type ButtonPress, type Invocation, type OptionReader, type Reply, type SourceMessage } from '../app/command.js';
 import { InteractionExpiredError } from '../app/errors.js';
 import { fitMessage } from '../app/replies/limits.js';
+import { remoteAttachment } from './attachments.js';
 
 /** Nothing in a reply pings anyone, whatever text the model or the user wrote. */
 export const NO_MENTIONS = { parse: [] };
@@ -67,7 +68,7 @@ export function isAdmin(interaction: Pick<Interaction, 'member' | 'user' | 'memb
 }
 
 /** Options of a slash command; other interactions have none. */
-const NO_OPTIONS: OptionReader = { getString: () => null, getInteger: () => null, getNumber: () => null, getBoolean: () => null };
+const NO_OPTIONS: OptionReader = { getString: () => null, getInteger: () => null, getNumber: () => null, getBoolean: () => null, getAttachment: () => null };
 
 export class DiscordInvocation implements Invocation {
   readonly isAdmin: boolean;
@@ -101,7 +102,18 @@ export class DiscordInvocation implements Invocation {
     return { id: this.interaction.user.id, name: this.interaction.user.username };
   }
   get options(): OptionReader {
-    return this.interaction.isChatInputCommand() ? this.interaction.options : NO_OPTIONS;
+    if (!this.interaction.isChatInputCommand()) return NO_OPTIONS;
+    const options = this.interaction.options;
+    return {
+      getString: (name) => options.getString(name),
+      getInteger: (name) => options.getInteger(name),
+      getNumber: (name) => options.getNumber(name),
+      getBoolean: (name) => options.getBoolean(name),
+      getAttachment: (name) => {
+        const file = options.getAttachment(name);
+        return file && remoteAttachment({ name: file.name, url: file.url, size: file.size, contentType: file.contentType });
+      },
+    };
   }
   get context(): Invocation['context'] {
     return this.interaction.inGuild() ? 'guild' : 'private';

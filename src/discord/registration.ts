@@ -51,7 +51,9 @@ export interface SyncOptions {
 export async function syncCommands({ rest, applicationId, guildId, definitions, force = false }: SyncOptions): Promise<string[]> {
   const route = guildId ? Routes.applicationGuildCommands(applicationId, guildId) : Routes.applicationCommands(applicationId);
   const scope = guildId ? `guild ${guildId}` : 'global';
-  const remote = (await rest.get(route)) as APIApplicationCommand[];
+  // Without with_localizations Discord leaves out name_localizations and
+  // description_localizations, and every start would see a change.
+  const remote = (await rest.get(route, { query: new URLSearchParams({ with_localizations: 'true' }) })) as APIApplicationCommand[];
   const changed = changedCommands(definitions, remote);
   if (changed.length === 0 && !force) {
     log.info({ scope, commands: definitions.length }, 'slash commands already up to date; nothing written');

@@ -5,7 +5,7 @@
 // Discord's 3 s deadline is deferred for it, so the interaction never fails.
 import type { IncomingMessage } from 'node:http';
 import { InteractionResponseType, InteractionType, type APIChatInputApplicationCommandInteraction, type APIInteractionResponse, type REST } from 'discord.js';
-import { refuse, type Dispatcher } from '../app/dispatch.js';
+import { refuseRestarting, type Dispatcher } from '../app/dispatch.js';
 import { log } from '../log.js';
 import { HttpInvocation } from './invocation.js';
 import { MeteredInvocation, type Metrics } from './metrics.js';
@@ -76,7 +76,7 @@ export function interactionsEndpoint(opts: EndpointOptions): (body: Buffer, head
     const first = new Promise<APIInteractionResponse>((resolve) => (respond = resolve));
     const raw = new HttpInvocation(interaction as APIChatInputApplicationCommandInteraction, opts.rest, opts.adminUserIds, respond, opts.hasBotToken);
     const invocation = new MeteredInvocation(raw, opts.metrics, received);
-    const task = opts.accepting() ? opts.dispatcher.run(invocation) : refuse(invocation, 'The bot is restarting; try again in a minute.');
+    const task = opts.accepting() ? opts.dispatcher.run(invocation) : refuseRestarting(invocation);
     opts.track(task);
     const timer = setTimeout(() => void invocation.defer(), AUTO_DEFER_MS);
     // A handler that ends without answering still owes Discord a response.

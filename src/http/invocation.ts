@@ -17,6 +17,7 @@ import {
 } from 'discord.js';
 import type { Invocation, OptionReader, Reply } from '../app/command.js';
 import { fitMessage } from '../app/replies/limits.js';
+import { remoteAttachment } from '../discord/attachments.js';
 import { answerInteraction, NO_MENTIONS } from '../discord/interaction.js';
 
 type RawOption = APIApplicationCommandInteractionDataOption;
@@ -82,6 +83,11 @@ export class HttpInvocation implements Invocation {
       getInteger: (name) => get(name, [4]) as number | null,
       getNumber: (name) => get(name, [10, 4]) as number | null,
       getBoolean: (name) => get(name, [5]) as boolean | null,
+      getAttachment: (name) => {
+        // The option's value is an id; the file itself is in data.resolved.
+        const file = interaction.data.resolved?.attachments?.[String(get(name, [11]))];
+        return file ? remoteAttachment({ name: file.filename, url: file.url, size: file.size, contentType: file.content_type ?? null }) : null;
+      },
     };
     this.appId = interaction.application_id;
     this.token = interaction.token;

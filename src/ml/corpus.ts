@@ -14,9 +14,7 @@ export interface Corpus {
 
 export async function readCorpus(location: string): Promise<Corpus> {
   const info = await stat(location);
-  const files = info.isDirectory()
-    ? (await readdir(location)).filter((f) => f.endsWith('.txt')).sort().map((f) => path.join(location, f))
-    : [location];
+  const files = info.isDirectory() ? (await corpusFiles(location)).map((f) => path.join(location, f)) : [location];
   if (files.length === 0) throw new Error(`no .txt files in ${location}`);
   // Files are joined as-is: tiny-shakespeare already ends with a newline.
   const text = (await Promise.all(files.map(readUtf8))).join('');
@@ -24,16 +22,34 @@ export async function readCorpus(location: string): Promise<Corpus> {
   return { text, sha256: sha256(text), files };
 }
 
-/** A file's text; throws naming the file and the byte offset of the first invalid UTF-8 sequence. */
+/** The names of a corpus folder's files, in the order they are joined: every .txt file, sorted. */
+export async function corpusFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir)).filter((f) => f.endsWith('.txt')).sort();
+}
+
+/** A file's text; throws InvalidUtf8Error naming the file and the byte offset of the first invalid UTF-8 sequence. */
 export async function readUtf8(file: string): Promise<string> {
-  const bytes = await readFile(file);
+  return decodeUtf8(await readFile(file), file);
+}
+
+export class InvalidUtf8Error extends Error {
+  constructor(
+    readonly file: string,
+    readonly byte: number,
+    readonly offset: number,
+  ) {
+    super(`corpus file ${file} is not valid UTF-8: invalid byte 0x${byte.toString(16).padStart(2, '0')} at byte offset ${offset}; save it as UTF-8`);
+    this.name = 'InvalidUtf8Error';
+  }
+}
+
+/** `bytes` as text, refused (InvalidUtf8Error naming `file`) when they are not UTF-8: the check every corpus file passes, on disk or uploaded. */
+export function decodeUtf8(bytes: Buffer, file: string): string {
   const text = bytes.toString('utf8');
   // Node decodes invalid bytes as U+FFFD; a U+FFFD that was not encoded as such (EF BF BD) marks one.
   for (let i = text.indexOf('\uFFFD'); i !== -1; i = text.indexOf('\uFFFD', i + 1)) {
     const offset = Buffer.byteLength(text.slice(0, i));
-    if (bytes[offset] !== 0xef || bytes[offset + 1] !== 0xbf || bytes[offset + 2] !== 0xbd) {
-      throw new Error(`corpus file ${file} is not valid UTF-8: invalid byte 0x${bytes[offset].toString(16).padStart(2, '0')} at byte offset ${offset}; save it as UTF-8`);
-    }
+    if (bytes[offset] !== 0xef || bytes[offset + 1] !== 0xbf || bytes[offset + 2] !== 0xbd) throw new InvalidUtf8Error(file, bytes[offset], offset);
   }
   return text;
 }

@@ -29,8 +29,12 @@ export function startWorker(module: URL, options: WorkerOptions = {}): Worker {
   return new Worker(boot, { ...options, eval: true });
 }
 
+/** The node flags a process running `module` (from moduleUrl) needs: tsx's loader for TypeScript, none for compiled JS. */
+export function execArgvFor(module: URL): string[] {
+  return isTypeScript(module) ? ['--import', import.meta.resolve('tsx')] : [];
+}
+
 /** Forks `module` (from moduleUrl) as a child process with an IPC channel. */
 export function forkModule(module: URL, args: string[] = [], options: ForkOptions = {}): ChildProcess {
-  const execArgv = isTypeScript(module) ? ['--import', import.meta.resolve('tsx')] : [];
-  return fork(fileURLToPath(module), args, { execArgv, ...options });
+  return fork(fileURLToPath(module), args, { execArgv: execArgvFor(module), ...options });
 }

@@ -10,7 +10,7 @@ import { log } from '../log.js';
 import { validateRequest, type GenerationRequest } from '../ml/generate.js';
 import { Vocabulary } from '../ml/vocab.js';
 import type { VersionRef } from '../registry/registry.js';
-import type { VersionTensors, WorkerPool } from './pool.js';
+import type { VersionTensors, WorkerPool, WorkerStats } from './pool.js';
 import { ModelNotLoadedError, type GenerateResult, type ServingModel } from './types.js';
 
 export interface ServingEvents {
@@ -84,6 +84,11 @@ export class ServingManager extends EventEmitter<ServingEvents> {
     const next = this.swaps.catch(() => undefined).then(() => this.swap(ref));
     this.swaps = next;
     return next;
+  }
+
+  /** Each running worker's tensor count and the versions it holds (see WorkerPool.stats). */
+  stats(): Promise<WorkerStats[]> {
+    return this.pool.stats();
   }
 
   /** Stops taking requests, waits (bounded) for those in flight, stops the workers. */

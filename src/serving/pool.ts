@@ -35,6 +35,14 @@ export interface VersionTensors {
   worker: number;
 }
 
+/** A worker's tfjs memory and the versions it holds (retiring ones included). */
+export interface WorkerStats {
+  worker: number;
+  tensors: number;
+  bytes: number;
+  versions: string[];
+}
+
 export interface WorkerFailure {
   worker: number;
   reason: string;
@@ -93,6 +101,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** What every worker should hold, oldest first: the served version, and the one a swap is loading. */
   private readonly wanted = new Map<string, VersionToLoad>();
   private readonly loadWaits = new Set<LoadWait>();
+  /** stats() requests sent and not answered yet, by id. */
+  private readonly statsWaits = new Map<number, (s: Omit<WorkerStats, 'worker'>) => void>();
   private nextId = 1;
   private closing = false;
   private charsPerSec = 2000;
@@ -177,6 +187,32 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       worker.inFlight++;
       this.post(worker, { type: 'generate', id, version, params, progressMs: onText ? this.opts.progressMs : undefined });
     });
+  }
+
+  /**
+   * Each running worker's tensor count and versions, for leak checks. A
+   * worker that is restarting, or does not answer within `timeoutMs`, is left out.
+   */
+  async stats(timeoutMs = 5000): Promise<WorkerStats[]> {
+    const asked = this.workers.filter((w): w is WorkerHandle => w !== undefined && w.alive && w.started);
+    const answers = await Promise.all(
+      asked.map(
+        (w) =>
+          new Promise<WorkerStats | undefined>((resolve) => {
+            const id = this.nextId++;
+            const timer = setTimeout(() => {
+              this.statsWaits.delete(id);
+              resolve(undefined);
+            }, timeoutMs);
+            this.statsWaits.set(id, (s) => {
+              clearTimeout(timer);
+              resolve({ worker: w.index, ...s });
+            });
+            this.post(w, { type: 'stats', id });
+          }),
+      ),
+    );
+    return answers.filter((a) => a !== undefined);
   }
 
   /** Stops worker `index` as if it had crashed (its requests fail) and restarts it; for operators and fault tests. */
@@ -319,6 +355,12 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       case 'failed':
         this.settle(m.id, m.input ? new GenerationInputError(m.message) : new Error(m.message));
         break;
+      case 'stats': {
+        const answer = this.statsWaits.get(m.id);
+        this.statsWaits.delete(m.id);
+        answer?.({ tensors: m.tensors, bytes: m.bytes, versions: m.versions });
+        break;
+      }
     }
   }
 

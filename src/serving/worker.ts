@@ -143,6 +143,11 @@ port.on('message', (m: ToWorker) => {
       }
       break;
     }
+    case 'stats': {
+      const { numTensors, numBytes } = tf.memory();
+      send({ type: 'stats', id: m.id, tensors: numTensors, bytes: numBytes, versions: [...versions.keys()] });
+      break;
+    }
   }
 });
 

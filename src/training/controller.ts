@@ -87,6 +87,17 @@ interface ActiveRun {
   done: Promise<RunOutcome>;
 }
 
+/** Why a start is refused while `info`'s run is going. */
+export function runningMessage({ trigger, userId, startedAt }: RunInfo): string {
+  return `a retrain is already running (${trigger}${userId ? ` by ${userId}` : ''}, since ${startedAt})`;
+}
+
+/** Why a start is refused while another process holds `lockFile`; undefined when none does. */
+export function lockedBy(lockFile: string): string | undefined {
+  const holder = liveHolder(lockFile);
+  return holder && `another process (pid ${holder.pid}) has been retraining since ${holder.startedAt}`;
+}
+
 /** What /retrain uses; RetrainController is one. */
 export type Retrainer = Pick<RetrainController, 'start' | 'status' | 'cancel'>;
 
@@ -113,12 +124,9 @@ export class RetrainController extends EventEmitter<Events> {
    */
   start(req: StartRequest): Promise<RunOutcome> {
     if (this.closed) throw new RetrainBusyError('retraining is shut down');
-    if (this.active) {
-      const { trigger, userId, startedAt } = this.active.info;
-      throw new RetrainBusyError(`a retrain is already running (${trigger}${userId ? ` by ${userId}` : ''}, since ${startedAt})`);
-    }
-    const holder = liveHolder(this.lockFile);
-    if (holder) throw new RetrainBusyError(`another process (pid ${holder.pid}) has been retraining since ${holder.startedAt}`);
+    if (this.active) throw new RetrainBusyError(runningMessage(this.active.info));
+    const locked = lockedBy(this.lockFile);
+    if (locked) throw new RetrainBusyError(locked);
     const run = this.launch(req);
     this.active = run;
     return run.done;

@@ -33,6 +33,19 @@ const CHAT_INPUT = 1;
 const NAME_RE = /^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
 /** Fields Discord adds itself; ignored when deciding whether a definition changed. */
 const SERVER_FIELDS = new Set(['id', 'application_id', 'version', 'guild_id']);
+/** The locales Discord accepts as keys of name_localizations and description_localizations. */
+const LOCALES = new Set('id da de en-GB en-US es-ES es-419 fr hr it lt hu nl no pl pt-BR ro fi sv-SE vi tr cs el bg ru uk hi th zh-CN ja zh-TW ko'.split(' '));
+const LOCALIZATION_FIELDS = ['name_localizations', 'description_localizations'];
+
+/**
+ * A stored command as a list GET answers it without ?with_localizations=true:
+ * Discord leaves out the localization maps (of the command, its options and choices).
+ */
+export function withoutLocalizations<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(withoutLocalizations) as T;
+  if (!isJsonObject(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([k]) => !LOCALIZATION_FIELDS.includes(k)).map(([k, v]) => [k, withoutLocalizations(v)])) as T;
+}
 
 export class CommandStore {
   readonly writes = new RecordLog<CommandWriteRecord>('command writes');
@@ -157,6 +170,7 @@ function validateCommand(raw: unknown, path: Array<string | number>): JsonObject
   if (typeof type !== 'number' || ![1, 2, 3, 4].includes(type)) throw Errors.invalidFormBody([...path, 'type'], 'BASE_TYPE_CHOICES', 'Value must be one of (1, 2, 3, 4).');
   const name = checkName(raw.name, [...path, 'name'], type === CHAT_INPUT);
   if (type === CHAT_INPUT) checkDescription(raw.description, [...path, 'description']);
+  checkLocalizations(raw, path, type === CHAT_INPUT);
   const definition: JsonObject & { name: string; type: number } = {
     ...deepClone(raw),
     name,
@@ -185,6 +199,21 @@ function checkDescription(description: unknown, path: Array<string | number>): v
   }
 }
 
+/** name_localizations and description_localizations: known locales, each value valid as the name or description it translates. */
+function checkLocalizations(item: JsonObject, path: Array<string | number>, chatInput: boolean): void {
+  for (const field of LOCALIZATION_FIELDS) {
+    const map = item[field];
+    if (map === undefined || map === null) continue;
+    if (!isJsonObject(map)) throw Errors.invalidFormBody([...path, field], 'DICT_TYPE_CONVERT', 'Only dictionaries may be used in a DictType');
+    for (const [locale, value] of Object.entries(map)) {
+      const at = [...path, field, locale];
+      if (!LOCALES.has(locale)) throw Errors.invalidFormBody(at, 'INVALID_LOCALE', `Invalid locale ${locale}`);
+      if (field === 'name_localizations') checkName(value, at, chatInput);
+      else checkDescription(value, at);
+    }
+  }
+}
+
 function checkOptions(options: unknown, path: Array<string | number>, depth: number): void {
   if (!Array.isArray(options)) throw Errors.invalidFormBody(path, 'LIST_TYPE_CONVERT', 'Must be an array.');
   if (options.length > 25) throw Errors.invalidFormBody(path, 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
@@ -197,6 +226,7 @@ function checkOptions(options: unknown, path: Array<string | number>, depth: num
     if (names.has(name)) throw Errors.invalidFormBody([...at, 'name'], 'APPLICATION_COMMAND_OPTIONS_DUPLICATE_NAME', 'Option names must be unique');
     names.add(name);
     checkDescription(option.description, [...at, 'description']);
+    checkLocalizations(option, at, true);
     if (typeof option.type !== 'number' || option.type < 1 || option.type > 11) {
       throw Errors.invalidFormBody([...at, 'type'], 'BASE_TYPE_CHOICES', 'Value must be one of (1 .. 11).');
     }

@@ -1,7 +1,9 @@
 /**
  * Fake Discord gateway (v10, JSON encoding, no compression) on the loopback
  * HTTP server's upgrade path: HELLO, IDENTIFY -> READY + GUILD_CREATE,
- * heartbeats, RESUME with replay of missed dispatches, forced drops.
+ * heartbeats, RESUME with replay of missed dispatches, forced drops. Sharded
+ * sessions (IDENTIFY `shard: [i, n]`) get only their guilds, and each
+ * interaction goes to the shard of its guild (shardOf).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -34,15 +36,33 @@ export interface GatewayEventRecord {
     | 'invalid_session'
     | 'reconnect_requested'
     | 'dropped'
-    | 'closed';
+    | 'closed'
+    | 'interaction';
   at: number;
   sessionId?: string;
   /** Close code for 'dropped' / 'closed'. */
   code?: number;
   /** Number of dispatches replayed, for 'resumed'. */
   replayed?: number;
-  /** The IDENTIFY / RESUME `d`, for 'identify' / 'resume'. */
+  /** The IDENTIFY / RESUME `d`, for 'identify' / 'resume'; `{ id, guild_id }` for 'interaction'. */
   data?: JsonObject;
+  /** The session's `[shard_id, num_shards]`, for 'identify' and 'interaction'. */
+  shard?: [number, number];
+}
+
+/**
+ * Discord's routing rule: a guild's events go to shard
+ * `(guild_id >> 22) % num_shards`; what has no guild (DMs) goes to shard 0.
+ */
+export function shardOf(guildId: string | undefined, numShards: number): number {
+  return guildId === undefined ? 0 : Number((BigInt(guildId) >> 22n) % BigInt(numShards));
+}
+
+/** A guild id (a snowflake of about `atMs`) that shardOf puts on `shard` of `numShards`: for sharded worlds. */
+export function guildOnShard(shard: number, numShards: number, atMs = Date.now()): string {
+  let t = BigInt(atMs) - 1420070400000n;
+  t += BigInt(shard) - (t % BigInt(numShards));
+  return String(t << 22n);
 }
 
 export interface GatewayOptions {
@@ -121,7 +141,21 @@ export class FakeGateway {
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onConnection(ws, url.searchParams));
   }
 
-  /** Sends a dispatch to every live session; disconnected resumable sessions buffer it for replay. */
+  /**
+   * INTERACTION_CREATE to the session(s) of the interaction's shard (DMs: shard
+   * 0); throws when that shard has no session.
+   */
+  dispatchInteraction(payload: JsonObject): void {
+    const guildId = typeof payload.guild_id === 'string' ? payload.guild_id : undefined;
+    const sessions = [...this.#sessions.values()].filter((s) => !s.invalid && shardOf(guildId, s.shard[1]) === s.shard[0]);
+    if (sessions.length === 0) throw new Error(`fake-discord: no gateway session for the shard of ${guildId ? `guild ${guildId}` : 'a DM'}`);
+    for (const session of sessions) {
+      this.events.push({ kind: 'interaction', at: Date.now(), sessionId: session.id, shard: session.shard, data: { id: payload.id, guild_id: guildId } });
+      this.#dispatchTo(session, 'INTERACTION_CREATE', payload);
+    }
+  }
+
+  /** Sends a dispatch to every live session, whatever its shard; disconnected resumable sessions buffer it for replay. */
   dispatch(t: string, d: unknown): void {
     for (const session of this.#sessions.values()) {
       if (!session.invalid) this.#dispatchTo(session, t, d);
@@ -247,12 +281,13 @@ export class FakeGateway {
     }
     const shard: [number, number] =
       Array.isArray(d.shard) && d.shard.length === 2 ? [Number(d.shard[0]), Number(d.shard[1])] : [0, 1];
-    if (shard[1] !== 1 || shard[0] !== 0) {
+    const [id, count] = shard;
+    if (!Number.isInteger(id) || !Number.isInteger(count) || count < 1 || id < 0 || id >= count) {
       connection.socket.close(4010, 'Invalid shard.');
       return;
     }
     const { token: _token, ...withoutToken } = d;
-    this.events.push({ kind: 'identify', at: Date.now(), data: withoutToken });
+    this.events.push({ kind: 'identify', at: Date.now(), data: withoutToken, shard });
     const session: Session = {
       id: randomToken('session').replace(/[^a-zA-Z0-9]/g, '').slice(0, 32),
       seq: 0,
@@ -264,7 +299,7 @@ export class FakeGateway {
     };
     this.#sessions.set(session.id, session);
     connection.session = session;
-    const guilds = [...this.world.guilds.values()];
+    const guilds = [...this.world.guilds.values()].filter((guild) => shardOf(guild.id, count) === id);
     this.#dispatchTo(session, 'READY', {
       v: 10,
       user: this.world.botUser,

@@ -4,6 +4,7 @@
  * (initial callback, @original edits, follow-ups) with timestamped records.
  */
 import { performance } from 'node:perf_hooks';
+import type { UserAttachments } from './attachments.js';
 import { ApiError, Errors, type ReceivedFile } from './http.js';
 import { MessageFlag, MessageType, type MessageFactory } from './messages.js';
 import type { CommandStore, StoredCommand } from './commands.js';
@@ -20,7 +21,8 @@ export interface InteractionInput {
   subcommand?: string;
   /**
    * `{ prompt: 'to be', length: 200 }` is typed from the registered command's
-   * option definitions (3 string, 4 integer, 10 number, 5 boolean) and checked
+   * option definitions (3 string, 4 integer, 10 number, 5 boolean, 11
+   * attachment: the id `fake.addAttachment()` returned) and checked
    * like the Discord client would (unknown / missing required / choices / ranges).
    * An array is sent verbatim as `data.options` (raw API option objects).
    */
@@ -245,7 +247,8 @@ export class FakeInteraction implements InteractionHandle {
       }
       if (input.focused !== undefined) type = InteractionType.Autocomplete;
       const options = commandType === 1 ? buildOptions(registered, input) : [];
-      const resolved = input.targetMessage ? { ...input.resolved, messages: { [String(input.targetMessage.id)]: deepClone(input.targetMessage) } } : input.resolved;
+      const given = withAttachments(options, input.resolved, factory.userAttachments, timing.attachmentSizeLimit);
+      const resolved = input.targetMessage ? { ...given, messages: { [String(input.targetMessage.id)]: deepClone(input.targetMessage) } } : given;
       data = {
         id: registered?.id ?? world.ids.next(),
         name: input.name,
@@ -507,6 +510,31 @@ function checkChoices(data: JsonObject | undefined): void {
 }
 
 type OptionDef = JsonObject & { name: string; type: number };
+
+/**
+ * `resolved` with `attachments` filled in for every attachment option (type
+ * 11, whose value is an attachment id), as Discord always sends them.
+ */
+function withAttachments(options: JsonObject[], resolved: JsonObject | undefined, uploads: UserAttachments, sizeLimit: number): JsonObject | undefined {
+  const given = isJsonObject(resolved?.attachments) ? resolved.attachments : {};
+  const found: JsonObject = {};
+  const visit = (list: JsonObject[]) => {
+    for (const option of list) {
+      if (Array.isArray(option.options)) visit(option.options as JsonObject[]);
+      if (option.type !== 11 || option.focused === true) continue;
+      const id = String(option.value);
+      const attachment = given[id] ?? uploads.resolved(id);
+      if (!attachment) throw new Error(`fake-discord: option "${String(option.name)}" names attachment ${id}, which was not added with fake.addAttachment()`);
+      // The Discord client uploads nothing larger than the interaction's attachment_size_limit (maxUploadBytes: a boosted server has more).
+      if (isJsonObject(attachment) && Number(attachment.size) > sizeLimit) {
+        throw new Error(`fake-discord: attachment ${id} (${String(attachment.size)} bytes) is over attachment_size_limit ${sizeLimit}; raise maxUploadBytes`);
+      }
+      found[id] = attachment;
+    }
+  };
+  visit(options);
+  return Object.keys(found).length ? { ...resolved, attachments: { ...given, ...found } } : resolved;
+}
 
 /** Builds `data.options`, typing record values from the registered definition. */
 function buildOptions(command: StoredCommand | undefined, input: InteractionInput): JsonObject[] {

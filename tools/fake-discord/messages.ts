@@ -3,6 +3,7 @@
  * against Discord's main limits, with uploaded attachments kept for download.
  */
 import type { APIUser } from 'discord.js';
+import { UserAttachments } from './attachments.js';
 import { Errors, type ReceivedFile } from './http.js';
 import { makeUser, type World } from './state.js';
 import { deepClone, isJsonObject, type JsonObject } from './util.js';
@@ -34,12 +35,16 @@ export interface MessageContext {
 export class MessageFactory {
   /** Uploaded attachment bytes by attachment id, served under /attachments/. */
   readonly attachments = new Map<string, StoredAttachment>();
+  /** Files users attach to commands (option type 11), served under /ephemeral-attachments/. */
+  readonly userAttachments: UserAttachments;
 
   constructor(
     private readonly world: World,
     private readonly cdnBase: string,
     private readonly maxUploadBytes: number,
-  ) {}
+  ) {
+    this.userAttachments = new UserAttachments(world, cdnBase);
+  }
 
   /** Builds a new message; throws ApiError like Discord for invalid payloads. */
   create(body: JsonObject, files: ReceivedFile[], context: MessageContext, allowEmpty = false): JsonObject {

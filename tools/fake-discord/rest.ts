@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { ApiError, Errors, parseBody, rateLimitHeaders, readBody, requireObject, sendJson, type ParsedBody, type ReceivedFile } from './http.js';
-import type { CommandStore } from './commands.js';
+import { withoutLocalizations, type CommandStore } from './commands.js';
 import type { FakeGateway } from './gateway.js';
 import type { FakeInteraction } from './interactions.js';
 import { MessageType, type MessageFactory } from './messages.js';
@@ -95,6 +95,12 @@ async function handle(ctx: RestContext, routes: Route[], req: IncomingMessage, r
   const method = (req.method ?? 'GET').toUpperCase();
   const segments = url.pathname.split('/').filter(Boolean).map(safeDecode);
 
+  // Files users attached to commands: /ephemeral-attachments/:application/:id/:name
+  if (segments[0] === 'ephemeral-attachments' && method === 'GET') {
+    if (!ctx.messages.userAttachments.serve(segments[2] ?? '', res)) sendJson(res, 404, { message: '404: Not Found', code: 0 });
+    return;
+  }
+
   // CDN-like download of uploaded attachments: /attachments/:channel/:id/:name
   if (segments[0] === 'attachments' && method === 'GET') {
     const stored = ctx.messages.attachments.get(segments[2] ?? '');
@@ -168,7 +174,15 @@ function buildRoutes(ctx: RestContext): Route[] {
   };
   const json = (call: Call) => requireObject(call.body.json);
   const commandRoutes = (prefix: string, guildOf: (call: Call) => string | undefined): Route[] => [
-    { method: 'GET', pattern: prefix, auth: true, handle: (c) => ({ body: commands.list(guildOf(c)) }) },
+    {
+      method: 'GET',
+      pattern: prefix,
+      auth: true,
+      handle: (c) => {
+        const list = commands.list(guildOf(c));
+        return { body: c.query.get('with_localizations') === 'true' ? list : withoutLocalizations(list) };
+      },
+    },
     { method: 'PUT', pattern: prefix, auth: true, handle: (c) => ({ body: commands.overwrite(guildOf(c), c.body.json ?? []) }) },
     {
       method: 'POST',
@@ -200,7 +214,7 @@ function buildRoutes(ctx: RestContext): Route[] {
       handle: () => ({
         body: {
           url: ctx.gateway.url,
-          shards: 1,
+          shards: world.recommendedShards,
           session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
         },
       }),

@@ -12,6 +12,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIUser } from 'discord.js';
+import type { AttachmentDownload, AttachmentInput } from './attachments.js';
 import { CommandStore, type CommandWriteRecord, type StoredCommand } from './commands.js';
 import { FakeGateway, type GatewayEventRecord } from './gateway.js';
 import type { ReceivedFile } from './http.js';
@@ -23,8 +24,9 @@ import { World, type WorldOptions } from './state.js';
 import { RecordLog, withTimeout, type JsonObject } from './util.js';
 
 export type { CommandWriteRecord, StoredCommand } from './commands.js';
-export type { GatewayEventRecord } from './gateway.js';
+export { guildOnShard, shardOf, type GatewayEventRecord } from './gateway.js';
 export type { ReceivedFile } from './http.js';
+export type { AttachmentDownload, AttachmentInput } from './attachments.js';
 export type { CallbackRecord, ComponentInput, InteractionHandle, InteractionInput, InteractionRecord, OptionValue, WebhookRecord } from './interactions.js';
 export type { ChannelMessageRecord, FailureRule, RequestRecord } from './rest.js';
 export type { DeliveredInteraction } from './outgoing.js';
@@ -84,14 +86,15 @@ export interface FakeDiscord {
   waitForGatewayEvent(predicate: (event: GatewayEventRecord) => boolean, timeoutMs?: number): Promise<GatewayEventRecord>;
   /** Stop (false) or resume (true) answering heartbeats with HEARTBEAT_ACK. */
   setHeartbeatAcks(enabled: boolean): void;
-  /** Raw dispatch (op 0) to every session, e.g. `fake.dispatch('GUILD_DELETE', {...})`. */
+  /** Raw dispatch (op 0) to every session, whatever its shard, e.g. `fake.dispatch('GUILD_DELETE', {...})`. */
   dispatch(event: string, data: unknown): void;
 
   // --- interactions ---
   /**
    * Dispatches INTERACTION_CREATE for an application command (a slash command,
-   * a message command with `targetMessage`, autocomplete with `focused`);
-   * throws if no gateway session exists.
+   * a message command with `targetMessage`, autocomplete with `focused`), on
+   * the connection of its guild's shard (shardOf; DMs: shard 0); throws if
+   * that shard has no gateway session.
    */
   sendInteraction(input: InteractionInput): InteractionHandle;
   /** Dispatches INTERACTION_CREATE for a click on a button of `input.message` (interaction type 3). */
@@ -126,6 +129,15 @@ export interface FakeDiscord {
   waitForMessage(predicate?: (record: ChannelMessageRecord) => boolean, timeoutMs?: number): Promise<ChannelMessageRecord>;
   /** Every file uploaded in any multipart request (callbacks, edits, follow-ups, channel messages). */
   readonly attachments: readonly ReceivedFile[];
+  /**
+   * A file as a user attaches it to a slash command: pass the returned `id`
+   * as the attachment option's value; the interaction then carries the object
+   * in `data.resolved.attachments`, and its URL serves the bytes.
+   */
+  addAttachment(input: AttachmentInput): JsonObject;
+  /** Every download of an addAttachment() file, once its response closed (finished or cut off). */
+  readonly attachmentDownloads: readonly AttachmentDownload[];
+  waitForAttachmentDownload(predicate?: (download: AttachmentDownload) => boolean, timeoutMs?: number): Promise<AttachmentDownload>;
   readonly requests: readonly RequestRecord[];
   /** Makes the next matching REST request(s) fail, e.g. `{ method: 'PATCH', path: /@original$/, status: 500 }`. */
   failNext(rule: FailureRule): void;
@@ -282,7 +294,7 @@ class FakeDiscordServer implements FakeDiscord {
       throw new Error('fake-discord: no gateway session; wait for the client to be ready (clientReady) before sending interactions');
     }
     const interaction = this.#newInteraction(input);
-    this.#gateway.dispatch('INTERACTION_CREATE', interaction.payload);
+    this.#gateway.dispatchInteraction(interaction.payload);
     return interaction;
   }
 
@@ -349,6 +361,18 @@ class FakeDiscordServer implements FakeDiscord {
     return this.#channelMessages.waitFor(predicate, { timeoutMs, description: 'a channel message matching the predicate' });
   }
 
+  addAttachment(input: AttachmentInput): JsonObject {
+    return this.#messages.userAttachments.add(input);
+  }
+
+  get attachmentDownloads(): readonly AttachmentDownload[] {
+    return this.#messages.userAttachments.downloads.items;
+  }
+
+  waitForAttachmentDownload(predicate: (download: AttachmentDownload) => boolean = () => true, timeoutMs = this.#waitMs): Promise<AttachmentDownload> {
+    return this.#messages.userAttachments.downloads.waitFor(predicate, { timeoutMs, description: 'an attachment download matching the predicate' });
+  }
+
   get attachments(): readonly ReceivedFile[] {
     const fromInteractions = this.#interactions.flatMap((interaction) => interaction.records.flatMap((record) => record.files));
     return [...fromInteractions, ...this.#channelMessages.items.flatMap((record) => record.files)];
@@ -367,6 +391,7 @@ class FakeDiscordServer implements FakeDiscord {
     this.#closed = true;
     const reason = 'the fake was closed';
     for (const interaction of this.#interactions) interaction.close(reason);
+    this.#messages.userAttachments.close(reason);
     this.#channelMessages.close(reason);
     this.#requests.close(reason);
     this.#commands.writes.close(reason);

@@ -66,6 +66,10 @@ export interface WorldOptions {
   channelId?: string;
   /** Text channels of the default guild; the first is the default channel. */
   channels?: ReadonlyArray<{ id?: string; name?: string }>;
+  /** More guilds the bot is in, each with one text channel (a sharded bot gets each on its shard). */
+  guilds?: ReadonlyArray<{ id?: string; name?: string }>;
+  /** `shards` in GET /gateway/bot: the shard count Discord recommends (default 1). */
+  recommendedShards?: number;
 }
 
 export function makeUser(id: string, username: string, bot = false): APIUser {
@@ -89,9 +93,11 @@ export class World {
   readonly channels = new Map<string, FakeChannel>();
   readonly dmChannels = new Map<string, FakeDmChannel>();
   readonly defaultGuild: FakeGuild;
+  readonly recommendedShards: number;
 
   constructor(options: WorldOptions) {
     this.token = options.token;
+    this.recommendedShards = options.recommendedShards ?? 1;
     this.applicationId = options.applicationId ?? this.ids.next();
     // For bot applications Discord uses the application id as the bot user id.
     this.botUser = makeUser(options.botUserId ?? this.applicationId, options.botUsername ?? 'BardBot', true);
@@ -111,6 +117,12 @@ export class World {
     };
     this.guilds.set(guildId, this.defaultGuild);
     for (const channel of channels) this.channels.set(channel.id, channel);
+    for (const [index, init] of (options.guilds ?? []).entries()) {
+      const id = init.id ?? this.ids.next();
+      const channel = { id: this.ids.next(), name: 'general', guildId: id };
+      this.guilds.set(id, { id, name: init.name ?? `Guild ${index + 2}`, ownerId: this.ids.next(), joinedAt: new Date().toISOString(), channels: [channel] });
+      this.channels.set(channel.id, channel);
+    }
   }
 
   get defaultChannel(): FakeChannel {

@@ -4,6 +4,7 @@
 // Discord's 2,000-character limit shows the beginning and attaches the whole
 // text as a .txt file, so nothing is lost.
 import type { Reply } from '../command.js';
+import { text as say } from '../i18n.js';
 import { cutText, MESSAGE_LIMIT } from './limits.js';
 const FENCE = '```';
 const ZERO_WIDTH_SPACE = '\u200b';
@@ -19,13 +20,13 @@ const block = (body: string) => `${FENCE}\n${body}\n${FENCE}\n`;
  * The reply for a generated passage: the text in a code block, then `notes`
  * (one short line each) and the signature (e.g. "— shakespeare v3").
  * `fileName` names the attachment used when the text is too long to show
- * whole; `whole` says whether the message shows all of it.
+ * whole (a note in `locale` says so); `whole` says whether the message shows all of it.
  */
-export function passageReply(text: string, signature: string, fileName: string, notes: readonly string[] = []): Reply & { whole: boolean } {
+export function passageReply(text: string, signature: string, fileName: string, notes: readonly string[], locale: string): Reply & { whole: boolean } {
   const tail = notes.map((n) => `*${n}*\n`).join('') + signature;
   const whole = block(breakFences(text)) + tail;
   if (whole.length <= MESSAGE_LIMIT) return { content: whole, whole: true };
-  const cut = `*Cut short here; all ${text.length} characters are in ${fileName}.*\n`;
+  const cut = `*${say(locale, 'cutShort', { chars: text.length, file: fileName })}*\n`;
   const budget = MESSAGE_LIMIT - block('').length - cut.length - tail.length - 1;
   const excerpt = cutText(breakFences(text), budget) + '…';
   return { content: block(excerpt) + cut + tail, files: [{ name: fileName, data: Buffer.from(text, 'utf8') }], whole: false };

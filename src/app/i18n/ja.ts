@@ -1,0 +1,113 @@
+// Japanese (Discord locale "ja"), polite form.
+import type { Catalog } from '../i18n.js';
+import type { OutcomeKind } from '../../training/run-records.js';
+import { quotedChars, seedChanges } from './format.js';
+
+const more = (n: number) => ` ほか ${n} 文字`;
+const chars = (list: readonly string[]) => quotedChars(list, 10, more, '、');
+const num = (n: number) => n.toLocaleString('ja-JP');
+const hex = (byte: number) => byte.toString(16).padStart(2, '0');
+
+const outcomes: Record<OutcomeKind, string> = { published: '公開済み', stored: '保存済み', rejected: '不採用', failed: '失敗', cancelled: '中止' };
+
+export const ja: Catalog = {
+  buttonAgain: () => 'もう一度',
+  buttonContinue: () => '続ける',
+  buttonUnknown: () => 'このボタンはもう使えません。コマンドをもう一度実行してください。',
+  buttonNotPassage: () => 'このメッセージには、もう使える文章がありません。',
+  continueTooLong: () => 'この文章は長すぎてここでは続けられません。「もう一度」を使うか、最後の数行を書き出しにして /shakespeare を実行してください。',
+  seedChanged: (v) =>
+    seedChanges(v, { changed: (p) => `置き換え ${p}`, dropped: (c) => `削除 ${c}（モデルが知らない文字）`, more, separator: '、' }),
+  seedNote: (v) => `書き出しを調整しました（${v.what}）。`,
+  shakespeareDescription: () => 'あなたの書き出しから始まるシェイクスピア風の文章を書きます',
+  versionGone: (v) => `${v.was} は提供終了です。${v.now} が書きました。`,
+  nothingToContinue: () => 'このメッセージには続けられるテキストがありません。',
+  continueMenu: () => 'シェイクスピア風に続ける',
+  writing: () => '*執筆中…*',
+  cutShort: (v) => `ここで省略しました。全 ${v.chars} 文字は ${v.file} にあります。`,
+  adminOnly: (v) => `${v.guarded} は、このサーバーを管理できるメンバーだけが使えます。`,
+  guildOnly: (v) => `${v.guarded} はサーバー内でのみ使えます。`,
+  cooldown: (v) => `リクエストしたばかりです。${v.seconds} 秒後にもう一度お試しください。`,
+  invalidRequest: (v) => `無効なリクエストです（${v.detail}）。`,
+  busy: (v) => `詩人は今手がふさがっています。${v.seconds} 秒後にもう一度お試しください。`,
+  noModel: () => 'モデルがまだ読み込まれていません。1 分後にもう一度お試しください。',
+  modelLoading: () => 'モデルを読み込み中です。数秒後にもう一度お試しください。',
+  workerFailed: () => '生成中にジェネレーターが停止しました。再起動したので、もう一度お試しください。',
+  refused: (v) => `拒否されました（${v.detail}）。`,
+  genericFailure: () => 'エラーが発生しました。ログに記録されています。',
+  restarting: () => 'ボットを再起動しています。1 分後にもう一度お試しください。',
+  unknownCommand: (v) => `/${v.command} というコマンドはありません。`,
+  useSubcommand: (v) => `${v.choices.join('、')} のいずれかを使ってください。`,
+  noVersions: (v) => `${v.model} のバージョンはまだありません。`,
+  badVersionName: () => 'バージョン名は v3 のような形式です。/model versions で一覧できます。',
+  unknownVersion: (v) => `${v.model} ${v.version} はありません。/model versions で一覧できます。`,
+  rollbackFailed: (v) =>
+    `${v.model} ${v.version} を読み込めませんでした（${v.detail}）。${v.serving ? `引き続き ${v.serving} を提供しています。` : '提供中のバージョンはありません。'}`,
+  nowServing: (v) => `${v.model} ${v.version} の提供を開始しました${v.was ? `（以前は ${v.was}）` : ''}。`,
+  chartDescription: () => 'エポックごとの学習損失と検証損失',
+  retrainBusy: (v) => `開始しませんでした（${v.detail}）。進捗は /retrain status で確認できます。`,
+  retrainWillReport: () => '結果はここに届きます。実行がこのメッセージの期限（15 分）を過ぎた場合は DM で届きます。',
+  retrainIdle: (v) => `実行中の再学習はありません。前回: ${v.last}`,
+  retrainNever: () => '実行中の再学習はなく、まだ一度も実行されていません。',
+  retrainNotRunning: () => '実行中の再学習はありません。',
+  retrainAlreadyOver: () => '再学習はすでに終了していました。',
+  retrainEnded: (v) => `再学習 ${v.run}: ${outcomes[v.outcome]}。`,
+  retrainStillRunning: (v) => `再学習 ${v.run} はまだ実行中です。ライブ更新はここで終了します（/retrain status で確認できます）。`,
+  seedName: () => '書き出し',
+  seedOption: () => '文章の書き出し（例: ROMEO:）',
+  lengthName: () => '長さ',
+  lengthOption: (v) => `書き出しのあとに書く文字数（既定値 ${v.default}）`,
+  temperatureName: () => '温度',
+  temperatureOption: (v) => `ランダムさ: 低いと無難、高いと奔放（既定値 ${v.default}）`,
+  topKOption: () => '確率の高い上位 k 文字だけから選ぶ',
+  topPOption: () => '確率の高い順に、合計がこの確率に達するまでの文字だけから選ぶ',
+  modelDescription: () => '文章を書いているモデルについて',
+  modelInfoDescription: () => 'バージョン、検証損失、学習の詳細と損失グラフ',
+  modelVersionsDescription: () => '（管理者）全バージョンと現在のバージョンを表示',
+  modelRollbackDescription: () => '（管理者）別のバージョンを今すぐ提供',
+  versionName: () => 'バージョン',
+  versionOption: () => '提供するバージョン（例: v2）',
+  retrainDescription: () => '（管理者）現在のコーパスでモデルを再学習し、より良ければ公開',
+  retrainStartDescription: () => '今すぐ再学習を開始',
+  epochsName: () => 'エポック数',
+  epochsOption: () => '学習するエポック数（既定値: 設定どおり）',
+  minutesName: () => '制限時間',
+  minutesOption: () => '制限時間（分）（既定値: 設定どおり）',
+  retrainStatusDescription: () => '実行中の再学習の進捗、または前回の結果',
+  retrainCancelDescription: () => '実行中の再学習を中止（何も公開されません）',
+  // /corpus
+  corpusAddDescription: () => 'UTF-8 の .txt ファイルをコーパスに追加（次の再学習で使われます）',
+  fileName: () => 'ファイル',
+  corpusFileOption: () => 'UTF-8 の .txt ファイル',
+  nameName: () => '名前',
+  corpusNameOption: () => 'この名前で保存（既定値: ファイル自身の名前）',
+  corpusListDescription: () => 'ファイルとそのサイズ、提供中のバージョンの学習後に追加されたもの',
+  corpusRemoveDescription: () => 'コーパスからファイルを削除（最後の 1 つは削除不可）',
+  corpusRemoveNameOption: () => '/corpus list に表示されるファイル名',
+  corpusDescription: () => '（管理者）モデルの再学習に使うテキスト',
+  corpusNotTxt: (v) => `コーパスに追加できるのは .txt ファイルだけです。${v.name} は .txt ではありません。`,
+  corpusTooLarge: (v) => `${v.name} は /corpus add の上限（${v.limit}）を超えています。上限を超えた分はダウンロードしていません。`,
+  corpusUnavailable: (v) => `${v.name} を取得できませんでした（${v.reason}）。何も追加していません。`,
+  corpusBadName: (v) =>
+    `${JSON.stringify(v.name)} は保存できる名前ではありません。英字、数字、「.」「-」「_」だけを使い、.txt で終わり、ドットで始まらず、フォルダーを含まない名前にしてください。`,
+  corpusExists: (v) => `コーパスにはすでに ${v.name} があります。先に削除する（/corpus remove）か、別の名前で追加してください。`,
+  corpusMissing: (v) => `コーパスに ${v.name} というファイルはありません。/corpus list でファイルを確認できます。`,
+  corpusLastFile: (v) => `${v.name} はコーパスの唯一のファイルで、再学習には 1 つ以上必要です。削除する前に別のファイルを追加してください。`,
+  corpusNotUtf8: (v) =>
+    `${v.name} は UTF-8 のテキストではありません（バイト位置 ${v.offset} に無効なバイト 0x${hex(v.byte)}）。バイナリファイルか、別のエンコーディングのテキストです。UTF-8 で保存してから、もう一度追加してください。`,
+  corpusBinary: (v) => `${v.name} はテキストではなくバイナリファイルです（NUL バイトを含みます）。`,
+  corpusEmpty: (v) => `${v.name} にはテキストがありません。`,
+  corpusAdded: (v) => `${v.name} を ${v.model} のコーパスに追加しました（${num(v.chars)} 文字）。次の再学習（夜間、または /retrain start）で使われます。`,
+  corpusNewChars: (v) =>
+    `${v.version} の語彙にない文字が ${v.chars.length} 個あります: ${chars(v.chars)}。次の再学習は最初からやり直しです（語彙が変わると前のモデルから続けられません）。`,
+  corpusNoNewChars: (v) => `すべての文字が ${v.version} の語彙にあります。`,
+  corpusListHeader: (v) => `${v.model} のコーパス: ${v.files} ファイル、${num(v.chars)} 文字。`,
+  corpusListFile: (v) =>
+    `• ${v.name}: ${num(v.chars)} 文字、${v.size}${v.isNew ? '（提供中のバージョンの学習後に追加）' : ''}${v.problem ? `（${v.problem}: 修正か削除をするまで、再学習はすべて失敗します）` : ''}`,
+  corpusListMore: (v) => `…ほか ${v.count} 件。`,
+  corpusNoFiles: (v) => `${v.model} のコーパスにはファイルがありません。/corpus add で追加してください。`,
+  corpusUnchanged: (v) => `${v.version}（提供中）はまさにこれらのファイルで学習されました。`,
+  corpusChanged: (v) => `${v.version}（提供中）の学習後にコーパスが変わりました${v.removed.length ? `。その後に削除されたファイル: ${v.removed.join('、')}` : ''}。`,
+  corpusRemoved: (v) => `${v.name} を削除しました。残りは ${v.files} ファイルです。次の再学習はこのファイルなしで行われます。`,
+  corpusGoneChars: (v) => `${v.version} の語彙のうち ${v.chars.length} 文字がコーパスに現れなくなりました: ${chars(v.chars)}。次の再学習は最初からやり直しです。`,
+};
