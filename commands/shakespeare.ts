@@ -12,7 +12,7 @@ import { passageReply, passageText } from '../src/app/replies/passage.js';
 import { forgivingSeed } from '../src/app/seeds.js';
 import { StreamedEdits } from '../src/app/streaming.js';
 import type { Services } from '../src/app/services.js';
-import { LIMITS, type GenerationRequest } from '../src/ml/generate.js';
+import { ENDING_SLACK, LIMITS, type GenerationRequest } from '../src/ml/generate.js';
 import type { GenerateResult } from '../src/serving/types.js';
 
 const DEFAULT_LENGTH = 300;
@@ -104,10 +104,15 @@ const LIVE_CHARS = 1800;
  * Runs `generate` showing the text as it comes when it takes long enough to
  * matter (see StreamedEdits); the caller makes the final edit.
  */
-async function streamed(invocation: Invocation, generate: (onText?: (textSoFar: string) => void) => Promise<GenerateResult>): Promise<GenerateResult> {
+async function streamed(
+  invocation: Invocation,
+  generate: (onText?: (textSoFar: string) => void) => Promise<GenerateResult>,
+  show: (textSoFar: string) => string = (soFar) => soFar,
+): Promise<GenerateResult> {
   if (!invocation.live) return generate();
   const writing = text(invocation.locale, 'writing');
-  const live = new StreamedEdits((soFar) => {
+  const live = new StreamedEdits((textSoFar) => {
+    const soFar = show(textSoFar);
     const shown = soFar.length > LIVE_CHARS ? '…' + soFar.slice(-LIVE_CHARS) : soFar;
     return invocation.edit({ content: passageReply(shown, writing, '', [], invocation.locale).content });
   });
@@ -144,7 +149,13 @@ async function carryOn(invocation: Invocation, { generator }: Services): Promise
   const params: GenerationRequest = { ...settings, seed, ending: 'line' };
   generator.validate(params);
   await invocation.deferUpdate();
-  const result = await generator.generate(params);
+  // Shown as it is written only where it will stay: in the pressed message,
+  // when the passage and the longest continuation fit there whole.
+  const longest = params.length + Math.ceil(params.length * ENDING_SLACK);
+  const result =
+    before.length + longest <= LIVE_CHARS
+      ? await streamed(invocation, (onText) => generator.generate(params, { onText }), (soFar) => before + soFar.slice(seed.length))
+      : await generator.generate(params);
   const added = result.text.slice(seed.length);
   const notes = [note, versionNote(invocation, version, result.version)];
   const inPlace = passage(invocation, { ...result, text: before + added }, Number(seedLength), settings, notes);

@@ -376,7 +376,7 @@ describe('bot on (fake) Discord', () => {
     it('Continue appends in place while the message stays within 2,000 characters, else posts a new message', async () => {
       const first = await send({ name: 'shakespeare', options: { seed: 'JULIET:', length: 100 } });
       const more = press(first.message, 'Continue');
-      const edit = await more.waitForEdit((e) => e.messageId === '@original', WAIT_MS);
+      const edit = await more.waitForEdit((e) => e.messageId === '@original' && String(e.message?.content).endsWith('— shakespeare v2'), WAIT_MS);
       expect(more.callbacks.map((c) => c.type)).toEqual([6]);
       const grown = edit.message!;
       expect(grown.id).toBe(first.message.id);
@@ -395,6 +395,44 @@ describe('bot on (fake) Discord', () => {
       // A passage too long to show whole offers Again only.
       const cut = await send({ name: 'shakespeare', options: { length: 2000 } });
       expect(buttonsOf(cut.message).map((b) => b.label)).toEqual(['Again']);
+    });
+
+    it('Continue in place shows the continuation as it is written, in the pressed message, then the final edit', { timeout: 40_000 }, async () => {
+      const first = await send({ name: 'shakespeare', options: { seed: 'JULIET:', length: 80 } });
+      const before = passage(first.message);
+      const real = app.services.generator;
+      const added = ' Good night, good night! parting is such sweet sorrow.'.repeat(4);
+      // Writes over ~4 s, reporting the text so far (seed included) every 250 ms, as the serving manager does.
+      app.services.generator = {
+        validate: (p) => real.validate(p),
+        serving: () => real.serving(),
+        backend: real.backend,
+        generate: async (params, progress) => {
+          const full = params.seed + added;
+          for (let i = 1; i <= 16; i++) {
+            await sleep(250);
+            progress?.onText?.(full.slice(0, params.seed.length + Math.ceil((added.length * i) / 16)));
+          }
+          return { text: full, version: 'v2', model: 'shakespeare', totalMs: 4000 };
+        },
+      };
+      try {
+        const more = press(first.message, 'Continue');
+        const final = await more.waitForEdit((e) => e.messageId === '@original' && String(e.message?.content).endsWith('— shakespeare v2'), WAIT_MS);
+        const partials = more.edits.filter((e) => String(e.body.content).includes('*writing…*'));
+        expect(partials.length).toBeGreaterThanOrEqual(1);
+        for (const p of partials) {
+          expect(p.messageId).toBe('@original');
+          expect(passage(p.message!).startsWith(before)).toBe(true);
+        }
+        expect(more.edits.at(-1)).toBe(final);
+        expect(final.message!.id).toBe(first.message.id);
+        expect(passage(final.message!)).toBe(before + added);
+        expect(more.followUps).toHaveLength(0);
+        expectNoMentionsAllowed(more);
+      } finally {
+        app.services.generator = real;
+      }
     });
 
     it('a button from a version no longer served still works, on the serving version, and says so', async () => {

@@ -1,7 +1,8 @@
 // Serving end to end: the registry pointer as source, the manager, real worker
 // threads, real tiny models, hot-swap under continuous load.
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GenerationInputError } from '../src/ml/generate.js';
@@ -30,7 +31,34 @@ afterEach(async () => {
   service = undefined;
 });
 
+/** Nice value of each thread of this process (Linux: per thread), by thread id. */
+function threadNice(): Map<string, number> {
+  const nice = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      // Fields after "(comm)": state is field 3, nice is field 19.
+      nice.set(tid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+    } catch {
+      // The thread ended while we looked.
+    }
+  }
+  return nice;
+}
+
 describe('ServingManager', () => {
+  // Under `nice -n 15` or more the workers cannot go 5 lower (19 is the floor), so nothing tells them apart.
+  it.runIf(process.platform === 'linux' && getPriority() <= 14)('decodes on threads 5 nice levels below the bot, whose own thread keeps its priority', async () => {
+    const before = threadNice();
+    const main = before.get(String(process.pid))!;
+    service = await start(256, 2);
+    await serveAspired(service);
+    await service.generate({ seed: 'ROMEO:', length: 20, temperature: 1 });
+    const started = [...threadNice()].filter(([tid]) => !before.has(tid)).map(([, n]) => n);
+    expect(started.filter((n) => n === main + 5)).toHaveLength(2);
+    expect(threadNice().get(String(process.pid))).toBe(main);
+  });
+
   it('refuses requests until a model is loaded, then generates off the main thread', async () => {
     service = await start();
     await expect(service.generate({ seed: 'A', length: 5, temperature: 1 })).rejects.toThrow(ModelNotLoadedError);

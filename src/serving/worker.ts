@@ -9,6 +9,7 @@
 //   throw-on-seed:<seed>       a request with this seed throws an uncaught exception in the worker
 //   fail-start                 the worker throws before it is ready
 // The pool passes its environment at spawn, so a test sets it before a worker (re)starts.
+import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../ml/backend.js';
@@ -152,5 +153,18 @@ port.on('message', (m: ToWorker) => {
 });
 
 if (faults.some(([k]) => k === 'fail-start')) throw new Error('test fault: fail-start');
+// Decoding yields to the bot's own thread, which must acknowledge every
+// interaction within Discord's 3 s however busy the machine is: 5 nice levels
+// below the thread that started it. On Linux the nice value is per thread and
+// who=0 is this thread only (the trainer, nice 19, still yields to decoding);
+// elsewhere it would change the whole process, so it is left alone there.
+const GENERATION_NICE_OFFSET = 5;
+if (process.platform === 'linux') {
+  try {
+    os.setPriority(Math.min(19, os.getPriority() + GENERATION_NICE_OFFSET));
+  } catch {
+    // Not permitted in some sandboxes: decoding then competes as before.
+  }
+}
 const info = await initBackend('generate');
 send({ type: 'ready', backend: info.name, reason: info.reason });
