@@ -90,7 +90,7 @@ async function serve(): Promise<void> {
 
   if (config.DISCORD_MODE === 'http') {
     // Discord POSTs interactions to the HTTP server; no gateway connection.
-    const service = await startService({ config, app, dispatcher, firstSeen: cluster?.shared.firstSeen });
+    const service = await startService({ config, app, dispatcher, firstSeen: cluster?.shared.firstSeen, degraded: cluster?.shared.unavailable });
     stops.push((ms) => service.stop(ms));
     await app.startSchedule();
   } else if (!config.DISCORD_TOKEN) {

@@ -3,13 +3,13 @@
 // registry folder; the fake Discord signs interactions, POSTs them to nginx
 // and serves the webhook edits. Needs redis-server and nginx (.ci/run
 // installs them); skipped with one line where they are missing.
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../src/registry/registry.js';
 import { startFakeDiscord, type DeliveredInteraction, type FakeDiscord } from '../tools/fake-discord/server.js';
 import { startBot, type BotProcess } from './helpers/bot-process.js';
+import { replicaEnv, replicaLayout, servedVersion } from './helpers/replicas.js';
 import { missing, startNginx, startRedis, type Service } from './helpers/services.js';
 import { publishTinyModel } from './helpers/tiny-model.js';
 import { waitFor } from './helpers/wait.js';
@@ -27,10 +27,6 @@ const replicas: BotProcess[] = [];
 const ports: number[] = [];
 let lb: string;
 
-const servedVersion = async (port: number) => {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return /bardbot_model_info\{model="shakespeare",version="(v\d+)"\} 1/.exec(text)?.[1];
-};
 /** The bucket bound under which 99 % of a replica's bot-side acknowledgements fell (prom histogram). */
 const botAckP99 = async (port: number) => {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -44,24 +40,13 @@ const user = () => String(nextUser++);
 
 describe.skipIf(absent.length > 0)('two HTTP replicas behind nginx, sharing Redis and a registry', () => {
   beforeAll(async () => {
-    root = await mkdtemp(path.join(tmpdir(), 'bardbot-scale-'));
-    const models = path.join(root, 'models');
-    await publishTinyModel(models, { epochs: 1 });
-    const data = path.join(root, 'data', 'shakespeare');
-    await mkdir(data, { recursive: true });
-    // A few KB of the corpus: a retrain then takes seconds.
-    await writeFile(path.join(data, 'corpus.txt'), (await readFile(path.resolve('data/shakespeare/tinyshakespeare.txt'), 'utf8')).slice(0, 8000));
+    // The registry, and a few KB of the corpus: a retrain then takes seconds.
+    const layout = await replicaLayout('bardbot-scale-');
+    root = layout.root;
+    await publishTinyModel(layout.models, { epochs: 1 });
     [redis, fake] = await Promise.all([startRedis(), startFakeDiscord({ token: TOKEN, interactionAckTimeoutMs: 3000, defaultWaitMs: 30_000 })]);
     const env = {
-      DISCORD_MODE: 'http',
-      DISCORD_PUBLIC_KEY: fake.publicKey,
-      DISCORD_TOKEN: TOKEN,
-      DISCORD_API_URL: fake.apiUrl,
-      DISCORD_GUILD_ID: fake.guildId,
-      HTTP_PORT: '0',
-      MODELS_DIR: models,
-      DATA_DIR: path.join(root, 'data'),
-      REDIS_URL: `redis://127.0.0.1:${redis.port}`,
+      ...replicaEnv(layout, fake, TOKEN, redis.port),
       COOLDOWN_SECONDS: '60',
       RETRAIN_EPOCHS: '1',
       RETRAIN_MAX_MINUTES: '0.5',

@@ -43,6 +43,8 @@ describe('train', () => {
     expect(resumed.metrics[0]).toEqual(first.metrics[0]);
     expect(resumed.metrics[1].trainLoss).toBeCloseTo(whole.metrics[1].trainLoss, 5);
     expect(resumed.valLoss).toBeCloseTo(whole.valLoss, 5);
+    // The recorded training time covers both sessions.
+    expect(resumed.seconds).toBeGreaterThanOrEqual(first.metrics[0].seconds + resumed.metrics[1].seconds);
     for (const r of [whole, first, resumed]) r.model.dispose();
   });
 

@@ -28,7 +28,9 @@ export interface App {
   sync(): Promise<VersionRef>;
   /** Runs commands for an adapter, with a per-user cooldown of `cooldownSeconds` (default COOLDOWN_SECONDS), in-process unless `store` is given. */
   dispatcher(cooldownSeconds?: number, store?: CooldownStore): Dispatcher;
-  /** The nightly schedule with its catch-up (Discord mode; console mode is a local demo). */
+  /** What the schedule starts runs through: the controller, or the cluster's lock-first runner (src/shared/cluster.ts). */
+  scheduleRunner: ScheduledRunner;
+  /** The nightly schedule with its catch-up (Discord mode; console mode is a local demo), through scheduleRunner. */
   startSchedule(): Promise<void>;
   /** Stops the schedule and the trainer, then generation (bounded wait for requests in flight). */
   close(graceMs: number): Promise<void>;
@@ -71,14 +73,15 @@ export async function startApp(config: Config): Promise<App> {
   };
   let scheduler: RetrainScheduler | undefined;
 
-  return {
+  const app: App = {
     commands,
     services,
     retrain,
+    scheduleRunner: retrain,
     sync,
     dispatcher: (cooldownSeconds = config.COOLDOWN_SECONDS, store?: CooldownStore) => new Dispatcher(commands, services, store ?? new Cooldowns(cooldownSeconds)),
     async startSchedule() {
-      scheduler = await startRetrainSchedule(config, retrain);
+      scheduler = await startRetrainSchedule(config, app.scheduleRunner);
     },
     async close(graceMs) {
       scheduler?.stop();
@@ -88,6 +91,7 @@ export async function startApp(config: Config): Promise<App> {
       await manager.close(graceMs);
     },
   };
+  return app;
 }
 
 /** The retrain controller over the config's registry, corpus and runs folders; `onPublished` serves what a run published. */

@@ -16,6 +16,8 @@ export interface HttpServerOptions {
   metrics: Metrics;
   /** Why the process should not take traffic yet; undefined when ready. */
   notReady(): string | undefined;
+  /** What serving runs without (e.g. the shared state in Redis); undefined when nothing. */
+  degraded?(): string | undefined;
   /** POST /interactions (HTTP interactions mode only). */
   interactions?: (body: Buffer, headers: IncomingMessage['headers']) => Promise<{ status: number; json: unknown }>;
 }
@@ -94,7 +96,11 @@ async function handle(opts: HttpServerOptions, req: IncomingMessage, res: Server
       return sendJson(res, 200, { status: 'ok' });
     case 'GET /readyz': {
       const reason = opts.notReady();
-      return sendJson(res, reason ? 503 : 200, reason ? { status: 'not ready', reason } : { status: 'ready' });
+      if (reason) return sendJson(res, 503, { status: 'not ready', reason });
+      // Degraded is still 200: this replica serves (with its own cooldowns), and every replica shares the
+      // same Redis, so a 503 here would make the balancer pull all of them at once.
+      const degraded = opts.degraded?.();
+      return sendJson(res, 200, degraded ? { status: 'ready', degraded } : { status: 'ready' });
     }
     case 'GET /metrics': {
       const text = await opts.metrics.scrape();

@@ -27,6 +27,8 @@ export interface ServiceOptions {
   gateway?: Gateway;
   /** Shared replay protection (Redis); in-process by default. */
   firstSeen?: FirstSeen;
+  /** What serving runs without, reported by /readyz (shared state in Redis unreachable). */
+  degraded?: () => string | undefined;
 }
 
 export interface Service {
@@ -41,7 +43,7 @@ export function httpPort(config: Config): number | undefined {
   return config.HTTP_PORT ?? (config.DISCORD_MODE === 'http' ? 8080 : undefined);
 }
 
-export async function startService({ config, app, dispatcher, gateway, firstSeen = recentIds() }: ServiceOptions): Promise<Service> {
+export async function startService({ config, app, dispatcher, gateway, firstSeen = recentIds(), degraded }: ServiceOptions): Promise<Service> {
   const metrics = new Metrics();
   // Services is read at call time by every handler, so the metered facade takes effect at once.
   app.services.generator = meterGeneration(app.services.generator, metrics);
@@ -69,6 +71,7 @@ export async function startService({ config, app, dispatcher, gateway, firstSeen
             if (!accepting) return 'shutting down';
             return undefined;
           },
+          degraded,
           interactions: http
             ? interactionsEndpoint({
                 publicKey: publicKeyFromHex(config.DISCORD_PUBLIC_KEY ?? ''),

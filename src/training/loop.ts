@@ -43,6 +43,7 @@ export interface TrainResult {
   bestEpoch: number;
   valLoss: number;
   stopReason: StopReason;
+  /** Training time, including the sessions a resumed run continues. */
   seconds: number;
 }
 
@@ -237,5 +238,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
     model.setWeights(bestWeights);
     tf.dispose(bestWeights);
   }
-  return { model, vocab, metrics, bestEpoch: best.epoch, valLoss: best.valLoss, stopReason, seconds: meter.elapsedSec() };
+  // A resumed run counts the time of the sessions before it (their epochs) too.
+  const earlier = metrics.slice(0, startEpoch).reduce((sum, m) => sum + m.seconds, 0);
+  return { model, vocab, metrics, bestEpoch: best.epoch, valLoss: best.valLoss, stopReason, seconds: earlier + meter.elapsedSec() };
 }

@@ -37,6 +37,8 @@ const canConnect = (port: number) =>
 
 export interface Service {
   port: number;
+  /** The server process (e.g. to SIGSTOP it). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -49,11 +51,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function startRedis(): Promise<Service> {
-  const port = await freePort();
+/** redis-server on a free port, or on `port` (to restart one on the same address). */
+export async function startRedis(port?: number): Promise<Service> {
+  port ??= await freePort();
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   await waitFor(() => canConnect(port), 10_000, `redis-server on ${port}`, 50);
-  return { port, stop: () => stopChild(child) };
+  return { port, pid: child.pid, stop: () => stopChild(child) };
 }
 
 /** nginx with deploy/nginx.conf, rewritten for loopback: listen `port`, the given upstream ports, files under `dir`. */
