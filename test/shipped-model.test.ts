@@ -21,15 +21,16 @@ describe('shipped model', () => {
     const corpus = await readCorpus('data/shakespeare');
     expect(m.metadata.corpus.sha256).toBe(corpus.sha256);
     expect(m.metadata.vocab).toHaveLength(65);
-    expect(m.metadata.valLoss.nats).toBeLessThanOrEqual(1.7);
+    expect(m.metadata.valLoss.nats).toBeLessThanOrEqual(1.5);
     expect(m.metadata.training.command).toMatch(/^npm run train/);
   });
 
-  it('scores under the bound on a slice of the held-out text', async () => {
+  it('scores on the whole held-out text, on this backend, what was recorded when it was trained', async () => {
     const { val } = splitCorpus((await readCorpus('data/shakespeare')).text, m.metadata.corpus.valFraction);
-    const report = evaluateLoss(m.decoder, m.vocab.encode(val.slice(0, 30_000)), 32);
-    expect(report.nats).toBeLessThan(1.8);
-  });
+    const report = evaluateLoss(m.decoder, m.vocab.encode(val));
+    // Recorded on the training backend; wasm sums in another order, hence 3 decimals.
+    expect(report.nats).toBeCloseTo(m.metadata.valLoss.nats, 3);
+  }, 120_000);
 
   it('writes text that starts with the seed', () => {
     const [text] = generate(m.decoder, m.vocab, [{ seed: 'ROMEO:', length: 200, temperature: 0.8, rngSeed: 1 }]);

@@ -94,7 +94,7 @@ describe.skipIf(!available)('tfjs-node parity', () => {
     const { val } = splitCorpus((await readCorpus(path.join(ROOT, 'data/shakespeare'))).text, m.metadata.corpus.valFraction);
     const r = evaluateLoss(m.decoder, m.vocab.encode(val));
     expect(tf.getBackend()).toBe('tensorflow');
-    expect(m.metadata.training.backend).toBe('wasm');
+    // Whichever backend trained it (v2: wasm, v3: tfjs-node); the wasm lane checks the other side (shipped-model.test.ts).
     expect(r.nats).toBeCloseTo(m.metadata.valLoss.nats, 4);
     m.model.dispose();
   });
