@@ -8,8 +8,9 @@ import { benchBurst } from './burst.js';
 import { benchMl } from './ml-all.js';
 import { benchBurstDuringRetrain } from './retrain.js';
 import { benchSoak, SOAK_DEFAULTS } from './soak.js';
+import { benchWarmSeries } from './warm-series.js';
 
-const SUITES = ['ml', 'burst', 'retrain', 'soak'] as const;
+const SUITES = ['ml', 'burst', 'retrain', 'soak', 'warm'] as const;
 const positive = numberArg(z.number().int().min(1));
 const count = numberArg(z.number().int().min(0));
 const { program } = cliProgram('bench', 'Benchmarks of the served model: generation, training, bursts and a soak through the fake Discord.');
@@ -23,6 +24,8 @@ program
   .option('--soak-swaps <n>', 'hot-swaps spread through the soak', count, SOAK_DEFAULTS.swaps)
   .option('--soak-kills <n>', 'worker crashes spread through the soak', count, SOAK_DEFAULTS.kills)
   .option('--soak-warmup <n>', 'interactions (and a swap there and back) before the start figures', count, SOAK_DEFAULTS.warmup)
+  .option('--warm-runs <n>', 'consecutive warm-start retrains in the nightly series', positive, 3)
+  .option('--warm-minutes <n>', 'time budget of each warm start', numberArg(z.number().positive()), 20)
   .parse();
 const a = program.opts<{
   name: string;
@@ -35,6 +38,8 @@ const a = program.opts<{
   soakSwaps: number;
   soakKills: number;
   soakWarmup: number;
+  warmRuns: number;
+  warmMinutes: number;
 }>();
 const only = a.only?.split(',').map((s) => s.trim());
 const bad = only?.filter((s) => !(SUITES as readonly string[]).includes(s));
@@ -59,6 +64,10 @@ await main('bench', async () => {
     const o = { ...SOAK_DEFAULTS, interactions: a.soakInteractions, ratePerSec: a.soakRate, length: a.soakLength, swaps: a.soakSwaps, kills: a.soakKills, warmup: a.soakWarmup };
     console.log(`\n## Soak: ${o.interactions} interactions at ${o.ratePerSec}/s with ${o.swaps} hot-swaps and ${o.kills} worker crashes`);
     console.table(await benchSoak(a.models, a.name, o));
+  }
+  if (run('warm')) {
+    console.log(`\n## The nightly refresh: ${a.warmRuns} consecutive ${a.warmMinutes}-minute warm starts on an unchanged corpus`);
+    console.table(await benchWarmSeries(a.models, a.name, a.warmRuns, a.warmMinutes));
   }
 });
 // Whatever a failed start left running (worker threads, sockets), the run ends here rather than hanging.

@@ -59,13 +59,13 @@ function trainCharsPerSec(arch: LoadedModel['metadata']['architecture'], steps: 
   return cps;
 }
 
-/** The training loop's step (clipped Adam) shared by `workers` replica threads, on one fixed batch. */
-async function parallelTrainCharsPerSec(arch: LoadedModel['metadata']['architecture'], workers: number, steps: number): Promise<number> {
+/** The training loop's step (clipped Adam) shared by `workers` replica threads, on one fixed batch of `b` rows. */
+async function parallelTrainCharsPerSec(arch: LoadedModel['metadata']['architecture'], workers: number, steps: number, b = 64): Promise<number> {
   const model = buildModel(arch, 1);
   const optimizer = tf.train.adam(1e-3);
   const replicas = await Replicas.start(workers, model, optimizer);
   try {
-    const [b, t] = [64, 64];
+    const t = 64;
     const rng = makeRng(3);
     const ids = () => Int32Array.from({ length: b * t }, () => Math.floor(rng() * arch.vocabSize));
     const batch = { xs: ids(), ys: ids(), rows: b, seqLen: t };
@@ -123,9 +123,17 @@ export async function benchMlOn(backend: BackendName, modelsDir: string, name: s
   const workers = backend === 'tensorflow' ? 1 : workersFor({ ...DEFAULT_TRAIN_CONFIG, workers: availableParallelism() });
   if (workers > 1) {
     const parallel = await parallelTrainCharsPerSec(m.metadata.architecture, workers, 4);
+    // What limits the ratio: a replica's own cost (thread, messages, the
+    // shared-buffer copies) at the full batch, then at its share alone, so
+    // that "share alone" vs "all together" is what the replicas cost each other.
+    const one = await parallelTrainCharsPerSec(m.metadata.architecture, 1, 4);
+    const share = await parallelTrainCharsPerSec(m.metadata.architecture, 1, 4, 64 / workers);
     rows.push(
       { what: `training seq 64 × batch 64, ${workers} worker threads (data-parallel)`, value: `${parallel.toFixed(0)} chars/s` },
       { what: `ratio ${workers} workers / 1 thread (bar ≥ 1.6× at 2)`, value: `${(parallel / trained).toFixed(2)}×` },
+      { what: 'profile: 1 replica thread, batch 64 / main thread', value: `${one.toFixed(0)} chars/s, ${(one / trained).toFixed(2)}×` },
+      { what: `profile: 1 replica thread, batch ${64 / workers} (its share), alone`, value: `${share.toFixed(0)} chars/s, ${(share / one).toFixed(2)}× batch 64` },
+      { what: `profile: ${workers} replicas together / ${workers} × one share alone`, value: `${(parallel / (workers * share)).toFixed(2)}×` },
     );
   } else {
     rows.push({ what: 'training on worker threads', value: `skipped: ${backend === 'wasm' ? 'one core' : `one worker on ${backend}`}` });

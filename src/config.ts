@@ -45,7 +45,9 @@ const fields = z.object({
   /** How often to look for a new current version in the registry (0: never). */
   MODEL_WATCH_SECONDS: duration('seconds', 1000, 0.5, 3600, 'never').default(5),
   GEN_WORKERS: number().int().min(1).max(64).optional(),
-  GEN_MAX_QUEUE: number().int().min(1).default(256),
+  // Deep enough to ride out a hot-swap's pause at full load (the soak: 50/s
+  // during a 5-s swap of a 2x512 model queues ~250; 256 turned users away).
+  GEN_MAX_QUEUE: number().int().min(1).default(1024),
   /** Per-user wait between two generations (0: none). */
   COOLDOWN_SECONDS: duration('seconds', 1000, 0, 86_400).default(5),
   /** Users allowed to run admin commands besides members with Manage Server. */

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig, type Config } from '../src/config.js';
 import { ModelsFacade } from '../src/app/models.js';
 import { startApp, type App } from '../src/app/wiring.js';
-import { Bot } from '../src/discord/bot.js';
+import { Bot, CACHE_LIMITS } from '../src/discord/bot.js';
 import { log } from '../src/log.js';
 import { ModelRegistry } from '../src/registry/registry.js';
 import { ServingManager } from '../src/serving/manager.js';
@@ -499,6 +499,17 @@ describe('bot on (fake) Discord', () => {
       expect(all).toHaveLength(25);
       expect(new Set(all).size).toBe(25);
       expect(await complete('king richard')).toContain('KING RICHARD III:');
+    });
+
+    it('keeps the user and member caches bounded however many users write (the bot itself stays cached)', { timeout: 90_000 }, async () => {
+      const bot = bots[0];
+      const users = CACHE_LIMITS.users + 100;
+      for (let i = 0; i < users; i += 50) await Promise.all(Array.from({ length: Math.min(50, users - i) }, () => complete('ro')));
+      expect(bot.client.users.cache.size).toBeLessThanOrEqual(CACHE_LIMITS.users + 1);
+      expect(bot.client.users.cache.has(bot.client.user!.id)).toBe(true);
+      const guild = bot.client.guilds.cache.get(fake.guildId)!;
+      expect(guild.members.cache.size).toBeLessThanOrEqual(CACHE_LIMITS.membersPerGuild + 1);
+      expect(guild.members.cache.size).toBeGreaterThan(CACHE_LIMITS.membersPerGuild / 2);
     });
 
     it('answers 6,000 typed characters, and works in DMs of a user install', async () => {

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/ml/backend.js';
 import { gate, type Incumbent } from '../src/training/gate.js';
 import { retrain } from '../src/training/retrain.js';
+import { DEFAULT_TRAIN_CONFIG } from '../src/training/settings.js';
 import { makeLayout, TINY, type Layout } from './helpers/retrain-fixture.js';
 
 let l: Layout;
@@ -61,14 +62,16 @@ describe('retrain', () => {
     expect(new Set(progress)).toEqual(new Set(['evaluating', 'training', 'publishing']));
     const v2 = await l.registry.current(l.name);
     expect(v2.metadata.training.warmStartFrom).toBe('v1');
-    // The warm-start schedule (issue 10): a short warmup to a peak well below the from-scratch one, decaying over the run.
-    const { warmLearningRate, warmMinLearningRate, warmWarmupSteps } = TINY;
-    expect(v2.metadata.training.schedule).toEqual({ start: 'warm', learningRate: warmLearningRate, minLearningRate: warmMinLearningRate, warmupSteps: warmWarmupSteps });
+    // The warm-start schedule (issue 10): a short warmup to twice the floor v1 was annealed to (below TINY's warm peak), decaying 20x below that.
+    const { warmLearningRate, warmWarmupSteps } = TINY;
+    const peak = 2 * DEFAULT_TRAIN_CONFIG.minLearningRate;
+    expect(peak).toBeLessThan(warmLearningRate!);
+    expect(v2.metadata.training.schedule).toEqual({ start: 'warm', learningRate: peak, minLearningRate: peak / 20, warmupSteps: warmWarmupSteps });
     expect((await l.registry.verify(l.name, 'v1')).metadata.training.schedule).toMatchObject({ start: 'scratch', learningRate: TINY.learningRate });
     const rates = (await l.registry.metrics(v2)).map((m) => m.learningRate);
     expect(rates).toHaveLength(3);
-    expect(rates[0]).toBeLessThanOrEqual(warmLearningRate!);
-    expect(rates[2]).toBeCloseTo(warmMinLearningRate!, 5);
+    expect(rates[0]).toBeLessThanOrEqual(peak);
+    expect(rates[2]).toBeCloseTo(peak / 20, 5);
     expect(rates).toEqual([...rates].sort((a, b) => b - a));
     // The from-scratch settings stay recorded as such, so a later run from scratch does not inherit the warm peak.
     expect(v2.metadata.training.config).toMatchObject({ learningRate: TINY.learningRate, warmLearningRate });

@@ -9,7 +9,7 @@ import { ModelRegistry } from '../src/registry/registry.js';
 import { NO_CANDIDATE } from '../src/training/gate.js';
 import { learningRateAt, train, type StepProgress } from '../src/training/loop.js';
 import { trainAndPublish, type PipelineJob } from '../src/training/pipeline.js';
-import { DEFAULT_TRAIN_CONFIG, presetNames, readPreset, type TrainConfig } from '../src/training/settings.js';
+import { DEFAULT_TRAIN_CONFIG, presetNames, readPreset, warmStartSchedule, type TrainConfig } from '../src/training/settings.js';
 
 const TEXT = 'To be, or not to be, that is the question:\n'.repeat(60);
 const TINY: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, units: 12, seqLen: 12, batchSize: 8, epochs: 2, warmupSteps: 3, evalStreams: 4 };
@@ -65,6 +65,9 @@ describe('train', () => {
     expect(timed.stopReason).toBe('time');
     expect(timed.metrics.length).toBeGreaterThan(0);
     expect(timed.metrics.length).toBeLessThan(50);
+    // The clock ended it 49 epochs early, and the decay followed the clock: the last step ran at the floor.
+    const { learningRate, minLearningRate } = TINY;
+    expect(timed.metrics.at(-1)!.learningRate).toBeLessThan(minLearningRate + 0.05 * (learningRate - minLearningRate));
     cancelled.model.dispose();
     timed.model.dispose();
   });
@@ -75,6 +78,19 @@ describe('train', () => {
     expect(learningRateAt(9, 100, c)).toBeCloseTo(1);
     expect(learningRateAt(55, 100, c)).toBeCloseTo(0.55);
     expect(learningRateAt(100, 100, c)).toBeCloseTo(0.1);
+    // A time limit moves the decay on by whichever is further along, the steps or the clock.
+    expect(learningRateAt(10, 100, c, 0.5)).toBeCloseTo(0.55);
+    expect(learningRateAt(55, 100, c, 0.1)).toBeCloseTo(0.55);
+    expect(learningRateAt(20, 100, c, 1)).toBeCloseTo(0.1);
+  });
+
+  it('warm-starts below the floor the model was annealed to, not back at a from-scratch peak', () => {
+    // v3: trained 2e-3 → 1e-4, so its nightly run goes 2e-4 → 1e-5 (not the recorded 5e-4 → 5e-5).
+    const v3 = { ...DEFAULT_TRAIN_CONFIG, learningRate: 2e-3, minLearningRate: 1e-4, warmLearningRate: 5e-4, warmMinLearningRate: 5e-5 };
+    expect(warmStartSchedule(v3)).toMatchObject({ learningRate: 2e-4, minLearningRate: 1e-5, warmupSteps: v3.warmWarmupSteps });
+    // A lower warm setting wins; a run annealed to 0 keeps its warm peak rather than a peak of 0.
+    expect(warmStartSchedule({ ...v3, warmLearningRate: 1e-4, warmMinLearningRate: 1e-6 })).toMatchObject({ learningRate: 1e-4, minLearningRate: 1e-6 });
+    expect(warmStartSchedule({ ...v3, minLearningRate: 0 })).toMatchObject({ learningRate: 5e-4, minLearningRate: 2.5e-5 });
   });
 
   it('refuses a text shorter than one window', async () => {

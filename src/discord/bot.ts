@@ -5,7 +5,7 @@
 // those in flight).
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Client, Events, GatewayIntentBits, type AutocompleteInteraction, type Interaction } from 'discord.js';
+import { Client, Events, GatewayIntentBits, Options, type AutocompleteInteraction, type Interaction } from 'discord.js';
 import type { Config } from '../config.js';
 import { log } from '../log.js';
 import { refuseRestarting, type Dispatcher } from '../app/dispatch.js';
@@ -16,6 +16,13 @@ export interface BotOptions {
   config: Config & { DISCORD_TOKEN: string };
   dispatcher: Dispatcher;
 }
+
+/**
+ * Every interaction brings its user and member, and discord.js caches each one
+ * for good; nothing here reads them back. Over months of new users that is a
+ * heap without bound, so both caches are capped (the bot's own entry kept).
+ */
+export const CACHE_LIMITS = { users: 500, membersPerGuild: 500 } as const;
 
 /** How long start() waits for the gateway's READY after a successful login. */
 const READY_TIMEOUT_MS = 60_000;
@@ -33,6 +40,11 @@ export class Bot {
       // default: a burst of answers would queue behind each other.
       rest: { api: opts.config.DISCORD_API_URL, globalRequestsPerSecond: 500 },
       allowedMentions: NO_MENTIONS,
+      makeCache: Options.cacheWithLimits({
+        ...Options.DefaultMakeCacheSettings,
+        UserManager: { maxSize: CACHE_LIMITS.users, keepOverLimit: (user) => user.id === user.client.user.id },
+        GuildMemberManager: { maxSize: CACHE_LIMITS.membersPerGuild, keepOverLimit: (member) => member.id === member.client.user.id },
+      }),
     });
     this.client.on(Events.InteractionCreate, (interaction) => this.onInteraction(interaction));
     this.client.on(Events.Error, (err) => log.error({ err }, 'discord client error'));

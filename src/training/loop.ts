@@ -62,10 +62,15 @@ export interface TrainInput {
   onEpoch?: (m: EpochMetrics) => void;
 }
 
-/** Learning rate at `step` of `total`: linear warmup, then cosine to the minimum. */
-export function learningRateAt(step: number, total: number, c: TrainConfig): number {
+/**
+ * Learning rate at `step` of `total`: linear warmup, then cosine to the
+ * minimum. `budgetUsed` (the share of a time limit spent) moves the decay on
+ * when the clock, not the epochs, will end the run: a 20-minute nightly run
+ * of a 15-epoch model still anneals instead of stopping near its peak.
+ */
+export function learningRateAt(step: number, total: number, c: TrainConfig, budgetUsed = 0): number {
   if (step < c.warmupSteps) return (c.learningRate * (step + 1)) / c.warmupSteps;
-  const progress = Math.min(1, (step - c.warmupSteps) / Math.max(1, total - c.warmupSteps));
+  const progress = Math.min(1, Math.max(budgetUsed, (step - c.warmupSteps) / Math.max(1, total - c.warmupSteps)));
   return c.minLearningRate + 0.5 * (c.learningRate - c.minLearningRate) * (1 + Math.cos(Math.PI * progress));
 }
 
@@ -163,8 +168,11 @@ export async function train(input: TrainInput): Promise<TrainResult> {
   let best = metrics.reduce((b, m) => (m.valLoss < b.valLoss ? m : b), { epoch: -1, valLoss: Infinity } as Pick<EpochMetrics, 'epoch' | 'valLoss'>);
   let bestWeights: tf.Tensor[] | undefined = best.epoch >= 0 ? model.getWeights().map((w) => w.clone()) : undefined;
   const meter = new TrainMeter(c.batchSize * c.seqLen, totalSteps - startEpoch * stepsPerEpoch);
-  const outOfTime = () => c.maxMinutes !== undefined && meter.elapsedSec() > c.maxMinutes * 60;
+  const budgetUsed = () => (c.maxMinutes === undefined ? 0 : meter.elapsedSec() / (c.maxMinutes * 60));
+  const outOfTime = () => budgetUsed() > 1;
   let stopReason: StopReason = 'epochs';
+  /** The rate of the last step, recorded with its epoch. */
+  let lr = c.learningRate;
 
   try {
     for (let epoch = startEpoch; epoch < c.epochs; epoch++) {
@@ -181,7 +189,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
           stopReason = 'time';
           break;
         }
-        const lr = learningRateAt(epoch * stepsPerEpoch + s, totalSteps, c);
+        lr = learningRateAt(epoch * stepsPerEpoch + s, totalSteps, c, budgetUsed());
         const windows = sampleWindows(trainIds, c, rng);
         let loss: number;
         if (replicas) loss = await replicas.step(windows, lr, c.clipNorm);
@@ -211,7 +219,7 @@ export async function train(input: TrainInput): Promise<TrainResult> {
         trainLoss: lossSum / steps,
         valLoss: val.nats,
         valBitsPerChar: val.bitsPerChar,
-        learningRate: learningRateAt((epoch + 1) * stepsPerEpoch - 1, totalSteps, c),
+        learningRate: lr,
         ...meter.endEpoch(),
       };
       metrics.push(m);

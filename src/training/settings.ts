@@ -26,8 +26,8 @@ export const trainSettings = z.object({
   // A warm start (the nightly retrain) continues a trained model: a full
   // warmup to the from-scratch peak throws much of it away (issue 10: a
   // 1.5-minute warm start from 1.536 ended at 1.574), so it has its own.
-  warmLearningRate: positive().default(5e-4).describe('peak learning rate of a warm start (well below learningRate)'),
-  warmMinLearningRate: number().min(0, { error: 'must be at least 0' }).default(5e-5).describe('learning rate at the end of a warm start'),
+  warmLearningRate: positive().default(5e-4).describe('peak learning rate of a warm start (at most 2x minLearningRate)'),
+  warmMinLearningRate: number().min(0, { error: 'must be at least 0' }).default(5e-5).describe('learning rate at the end of a warm start (at most 1/20 of its peak)'),
   warmWarmupSteps: whole(0).default(10).describe('steps of linear learning-rate warmup of a warm start'),
   clipNorm: positive().default(5).describe('gradients are scaled down to this global L2 norm at most'),
   patience: whole(1).default(3).describe('stop when validation loss has not improved for this many epochs'),
@@ -44,7 +44,12 @@ export const DEFAULT_TRAIN_CONFIG: TrainConfig = trainSettings.parse({});
 
 /** The settings a warm start trains with: its own schedule in place of the from-scratch one. */
 export function warmStartSchedule(c: TrainConfig): TrainConfig {
-  return { ...c, learningRate: c.warmLearningRate, minLearningRate: c.warmMinLearningRate, warmupSteps: c.warmWarmupSteps };
+  // Continue the model's anneal rather than undo it: the peak stays within 2x
+  // the floor its from-scratch run ended at (v3: 1e-4, so 2e-4, not 5e-4), and
+  // the decay goes 20x below that. From the from-scratch floor, not the last
+  // warm start's, so nightly runs do not shrink the rate night after night.
+  const learningRate = Math.min(c.warmLearningRate, 2 * c.minLearningRate || Infinity);
+  return { ...c, learningRate, minLearningRate: Math.min(c.warmMinLearningRate, learningRate / 20), warmupSteps: c.warmWarmupSteps };
 }
 
 /** The configs/ folder of this checkout, wherever the command runs from. */
