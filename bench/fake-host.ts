@@ -6,7 +6,7 @@
 // result or its error, and every wait here is bounded: a benchmark may fail,
 // never hang. The bot's side of this link is FakeHost in burst.ts.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startFakeDiscord, type InteractionHandle } from '../tools/fake-discord/server.js';
+import { startFakeDiscord, type InteractionHandle, type JsonObject } from '../tools/fake-discord/server.js';
 
 export interface HostOptions {
   token: string;
@@ -86,6 +86,9 @@ process.on('disconnect', () => process.exit(0));
 const fake = await startFakeDiscord({ token: options.token, interactionAckTimeoutMs: options.ackTimeoutMs });
 const user = (i: number) => String(200000000000000000n + BigInt(i));
 let asked = 1_000_000;
+/** A passage's signature line, "— shakespeare v2" (see passageReply): only the final edit has it. */
+const SIGNATURE = /— \S+ (v\d+)$/;
+const isPassage = (msg: JsonObject) => SIGNATURE.test(String(msg.content));
 
 async function handle(m: HostRequest): Promise<unknown> {
   switch (m.type) {
@@ -93,7 +96,7 @@ async function handle(m: HostRequest): Promise<unknown> {
       await fake.close();
       return null;
     case 'ask': {
-      const reply = await fake.sendInteraction({ name: 'shakespeare', userId: user(++asked), options: { seed: m.seed, length: m.length } }).waitForResponse((msg) => String(msg.content).includes(m.seed), 60_000);
+      const reply = await fake.sendInteraction({ name: 'shakespeare', userId: user(++asked), options: { seed: m.seed, length: m.length } }).waitForResponse(isPassage, 60_000);
       return String(reply.content);
     }
     case 'burst':
@@ -107,7 +110,8 @@ async function burst(count: number, length: number, seed: string): Promise<Burst
   await fake.sendInteraction({ name: 'shakespeare', userId: user(count), options: { length: 20 } }).waitForResponse(undefined, 30_000);
   const t0 = performance.now();
   const handles = Array.from({ length: count }, (_, i) => fake.sendInteraction({ name: 'shakespeare', userId: user(i), options: { seed, length } }));
-  const replies = await Promise.allSettled(handles.map((h) => h.waitForResponse((msg) => String(msg.content).includes(seed), 120_000)));
+  // The signed, final edit: a long passage streams partial edits (without the signature) first.
+  const replies = await Promise.allSettled(handles.map((h) => h.waitForResponse(isPassage, 120_000)));
   return {
     acks: handles.map((h) => h.callbacks[0]?.sinceDispatchMs ?? Infinity),
     finals: handles.map((h) => h.edits[h.edits.length - 1]?.sinceDispatchMs ?? Infinity),
@@ -116,8 +120,6 @@ async function burst(count: number, length: number, seed: string): Promise<Burst
   };
 }
 
-/** A passage's signature line, "— shakespeare v2" (see passageReply). */
-const SIGNATURE = /— \S+ (v\d+)$/;
 
 /** How `h` was answered so far: a passage, a refusal, or nothing yet (undefined). */
 function answer(h: InteractionHandle): SoakOutcome | undefined {
