@@ -11,7 +11,7 @@ import path from 'node:path';
 import { log } from '../log.js';
 import { forkModule, moduleUrl } from '../runtime/entry.js';
 import type { ModelRegistry } from '../registry/registry.js';
-import { liveHolder } from './lock.js';
+import { liveHolder, releaseIfDead } from './lock.js';
 import type { FromTrainer, ToTrainer } from './protocol.js';
 import type { RetrainJob, RetrainResult, RunProgress } from './retrain.js';
 import { RunRecords, type RunInfo, type RunOutcome, type Trigger } from './run-records.js';
@@ -233,6 +233,8 @@ export class RetrainController extends EventEmitter<Events> {
     watchdog.unref();
     run.done = run.exited.then(() => {
       clearTimeout(watchdog);
+      // A trainer killed by stop() (busy machine, SIGTERM unanswered) left its lock behind.
+      if (child.pid !== undefined) releaseIfDead(this.lockFile, child.pid);
       return this.finish(run);
     });
     log.info({ run: info.id, trigger: info.trigger, user: info.userId, pid: child.pid, maxMinutes: info.maxMinutes }, 'retrain started');

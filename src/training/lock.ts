@@ -54,6 +54,12 @@ export function liveHolder(file: string): LockHolder | undefined {
   return holder && isAlive(holder) ? holder : undefined;
 }
 
+/** Removes the lock if `pid` holds it and is gone: a trainer killed (SIGKILL) before it could release it. */
+export function releaseIfDead(file: string, pid: number): void {
+  const holder = readHolder(file);
+  if (holder?.pid === pid && !isAlive(holder)) unlinkIfPresent(file);
+}
+
 export interface HeldLock {
   holder: LockHolder;
   /** Removes the lock if it is still ours; safe to call twice. */
