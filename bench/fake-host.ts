@@ -120,7 +120,6 @@ async function burst(count: number, length: number, seed: string): Promise<Burst
   };
 }
 
-
 /** How `h` was answered so far: a passage, a refusal, or nothing yet (undefined). */
 function answer(h: InteractionHandle): SoakOutcome | undefined {
   const ackMs = h.callbacks[0]?.sinceDispatchMs;
