@@ -20,6 +20,7 @@ ENV NODE_ENV=production LOG_FORMAT=json HTTP_HOST=0.0.0.0 MODELS_DIR=/app/models
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
 COPY --from=build --chown=node:node /app/dist ./dist
+COPY --from=build --chown=node:node /app/scripts/launch.sh ./scripts/
 # The shipped models and corpus seed the volumes the first time they are mounted empty.
 COPY --from=build --chown=node:node /app/models ./models
 COPY --from=build --chown=node:node /app/data ./data
@@ -31,4 +32,5 @@ EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=60s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.HTTP_PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["/usr/bin/tini", "--"]
-CMD ["node", "dist/src/main.js"]
+# launch.sh sets glibc's malloc thresholds (RSS stays flat over hot-swaps), then execs node.
+CMD ["sh", "scripts/launch.sh", "node", "dist/src/main.js"]

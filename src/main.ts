@@ -14,6 +14,7 @@ import { httpPort, startService } from './http/service.js';
 import { startCluster } from './shared/cluster.js';
 import { reportRetrainOutcomes } from './discord/reports.js';
 import { log, setLogLevel } from './log.js';
+import { mallocTuning } from './runtime/malloc.js';
 
 const loaded = loadConfigOrExit();
 setLogLevel(loaded.LOG_LEVEL);
@@ -86,7 +87,14 @@ async function serve(): Promise<void> {
   }
   const { generator } = app.services;
   const version = generator.serving()?.version;
-  log.info({ backend: generator.backend, model: config.MODEL_NAME, version: version ?? null }, `tfjs backend: ${generator.backend}; serving ${config.MODEL_NAME} ${version ?? '(no version yet)'}`);
+  const malloc = mallocTuning();
+  log.info(
+    { backend: generator.backend, model: config.MODEL_NAME, version: version ?? null, malloc: { mmapThreshold: malloc.mmapThreshold ?? null, trimThreshold: malloc.trimThreshold ?? null } },
+    `tfjs backend: ${generator.backend}; serving ${config.MODEL_NAME} ${version ?? '(no version yet)'}`,
+  );
+  if (malloc.glibc && (malloc.mmapThreshold === undefined || malloc.trimThreshold === undefined)) {
+    log.warn('MALLOC_MMAP_THRESHOLD_ or MALLOC_TRIM_THRESHOLD_ is not set: glibc keeps freed model buffers, and RSS grows about 20 % over hot-swaps; start the bot with npm start or scripts/launch.sh, which set them');
+  }
 
   if (config.DISCORD_MODE === 'http') {
     // Discord POSTs interactions to the HTTP server; no gateway connection.

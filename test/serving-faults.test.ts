@@ -119,6 +119,23 @@ describe('worker failures', () => {
   });
 });
 
+describe('swaps', () => {
+  it('loads a new version in one serving worker at a time, so the others go on decoding', async () => {
+    const manager = await serving({ workers: 2 });
+    // Each worker's load of v2 takes 1.5 s: overlapping loads would finish together.
+    setFaults('load-delay:v2:1500');
+    pool!.restartWorker(0);
+    pool!.restartWorker(1);
+    await waitFor(holds('v1'), 30_000, 'both workers back on v1');
+    const loadedAt: number[] = [];
+    pool!.on('loaded', (e) => e.version === 'v2' && loadedAt.push(performance.now()));
+    await manager.load(v2);
+    expect(loadedAt).toHaveLength(2);
+    expect(loadedAt[1] - loadedAt[0]).toBeGreaterThan(1400);
+    expect((await ask(manager)).version).toBe('v2');
+  });
+});
+
 describe('failed loads', () => {
   it('a load that never answers times out: the swap fails, v1 keeps serving, the next swap goes through', async () => {
     setFaults('load-delay:v2:600000');

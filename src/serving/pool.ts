@@ -145,7 +145,7 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
    */
   load(ref: VersionToLoad): Promise<void> {
     this.wanted.set(ref.version, ref);
-    for (const w of this.workers) if (w) this.reconcile(w);
+    this.reconcileAll();
     return new Promise((resolve, reject) => {
       const wait: LoadWait = {
         version: ref.version,
@@ -265,13 +265,26 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
       this.spawn(w.index);
     }, restartInMs);
     this.restarts.add(timer);
-    // A swap no longer waits for this worker.
+    // A swap no longer waits for this worker, and another may load in its place.
     this.checkLoads();
+    this.reconcileAll();
   }
 
-  /** Sends the loads a worker lacks, the served version first. */
+  /** `except`: a worker whose load just failed, not sent it again at once. */
+  private reconcileAll(except?: WorkerHandle): void {
+    for (const w of this.workers) if (w && w !== except) this.reconcile(w);
+  }
+
+  /**
+   * Sends the loads a worker lacks, the served version first. One serving
+   * worker loads at a time, so the others go on decoding through a swap (a
+   * load stalls its worker for a second or more; at 50 requests/s, both
+   * stalled at once filled the queue); a worker that holds nothing yet loads at once.
+   */
   private reconcile(w: WorkerHandle): void {
     if (!w.alive || !w.started) return;
+    const serving = (o: WorkerHandle | undefined) => o?.alive === true && o.loaded.size > 0;
+    if (serving(w) && this.workers.some((o) => o !== w && serving(o) && o!.loading.size > 0)) return;
     for (const ref of this.wanted.values()) {
       if (w.loaded.has(ref.version) || w.loading.has(ref.version)) continue;
       w.loading.add(ref.version);
@@ -323,15 +336,19 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
         if (!this.wanted.has(m.version)) {
           // Retired while it loaded (a failed or superseded swap): free it at once.
           this.post(w, { type: 'unload', version: m.version });
+          this.reconcileAll();
           break;
         }
         w.loaded.add(m.version);
+        // The next serving worker may load now.
+        this.reconcileAll();
         // Holding everything wanted ends a run of failures.
         if ([...this.wanted.keys()].every((v) => w.loaded.has(v))) this.failures[w.index] = 0;
         this.checkLoads();
         break;
       case 'load-failed': {
         w.loading.delete(m.version);
+        this.reconcileAll(w);
         const reason = `worker ${w.index}: ${m.message}`;
         if ([...this.loadWaits].some((wait) => wait.version === m.version)) this.failLoad(m.version, reason);
         else log.error({ worker: w.index, version: m.version }, `generation worker could not load ${m.version}: ${m.message}`);
