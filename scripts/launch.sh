@@ -10,7 +10,7 @@
 # the trim threshold at 128 kB, which made every decoding step give pages back
 # and fault them in again, so that one is set to 16 MB. Soak of the 2x512
 # model (npm run bench -- --only soak, 20 hot-swaps): RSS +21.5 % by default,
-# -0.1 % with these. glibc reads them once, at process start, so they are set
+# +2.5 % and -0.8 % in two runs with these. glibc reads them once, at process start, so they are set
 # here, before node; other C libraries (macOS, musl) ignore them. An
 # operator's own values win.
 export MALLOC_MMAP_THRESHOLD_="${MALLOC_MMAP_THRESHOLD_:-4194304}"
