@@ -175,7 +175,7 @@ export async function burst(b: BurstBot, count = 200, length = 300): Promise<Row
 }
 
 export async function benchBurst(modelsDir: string, name: string): Promise<Row[]> {
-  const b = await startBurstBot(modelsDir, name);
+  const b = await startBurstBot(modelsDir, name, process.env.GEN_WORKERS ? { GEN_WORKERS: process.env.GEN_WORKERS } : {});
   try {
     return await burst(b);
   } finally {

@@ -117,6 +117,15 @@ export async function benchMlOn(backend: BackendName, modelsDir: string, name: s
     { what: 'ratio 16 batched / 1 alone', value: `${(batched / ours).toFixed(1)}×` },
   );
 
+  // A burst's batch: where the generation worker hands steps to tfjs-node's fused cell (backend.ts: initBatchBackend).
+  const burstRows = 200;
+  const state = m.decoder.zeroState(burstRows);
+  const input = new Int32Array(burstRows);
+  const step = () => void m.decoder.step(input, state);
+  best(3, step);
+  const stepMs = best(10, step) * 1000;
+  rows.push({ what: `one decode step of ${burstRows} rows (best of 10)`, value: `${stepMs.toFixed(1)} ms, ${((burstRows * 1000) / stepMs).toFixed(0)} chars/s` });
+
   const trained = trainCharsPerSec(m.metadata.architecture, 4);
   rows.push({ what: 'training seq 64 × batch 64 (on wasm: bardbot kernels)', value: `${trained.toFixed(0)} chars/s` });
   // Replicas are opt-in (workersFor defaults to 1): measure one per core, to see whether they pay here.

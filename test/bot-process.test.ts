@@ -118,7 +118,7 @@ describe('npm start (tsx src/main.ts)', () => {
     const { code, output } = await bot.exit;
     expect(code).toBe(0);
     expect(output).toContain('"reason":"SIGTERM"');
-    expect(output).toMatch(/tfjs backend: \w+; serving shakespeare v1/);
+    expect(output).toMatch(/tfjs backend: (wasm|tensorflow|cpu)(, tensorflow for 2\+ rows)?; serving shakespeare v1/);
   });
 });
 

@@ -95,7 +95,7 @@ describe('stateful decoding', () => {
     expect(done.second).toBe(generate(decoder, trained.vocab, [{ seed: 'c', length: 3, temperature: 1, rngSeed: 9 }])[0]);
   });
 
-  it('a burst decodes in one batch: every queued request joins the next step', () => {
+  it('a burst decodes in one batch, priming included: every queued request joins the next step', () => {
     const decoder = new CharDecoder(trained.model);
     const batch = new BatchGenerator<number>(decoder, trained.vocab);
     for (let i = 0; i < 200; i++) batch.add(i, { seed: 'ab', length: 3, temperature: 1, rngSeed: i });
@@ -107,7 +107,8 @@ describe('stateful decoding', () => {
     };
     let finished = 0;
     while (batch.size > 0) finished += batch.step().length;
-    expect(rows).toEqual([200, 200, 200]);
+    // The start character and the 2-char seed are fed a step each, then 3 are sampled: 5 steps (not 400 priming steps of 1 row).
+    expect(rows).toEqual([200, 200, 200, 200, 200]);
     expect(finished).toBe(200);
   });
 

@@ -55,7 +55,9 @@ describe('ServingManager', () => {
     await serveAspired(service);
     await service.generate({ seed: 'ROMEO:', length: 20, temperature: 1 });
     const started = [...threadNice()].filter(([tid]) => !before.has(tid)).map(([, n]) => n);
-    expect(started.filter((n) => n === main + 5)).toHaveLength(2);
+    // Both workers, and the threads they start (tfjs-node's own, where it loads), run 5 lower.
+    expect(started.filter((n) => n === main + 5).length).toBeGreaterThanOrEqual(2);
+    expect(started.filter((n) => n !== main && n !== main + 5)).toEqual([]);
     expect(threadNice().get(String(process.pid))).toBe(main);
   });
 

@@ -2,9 +2,10 @@
 // runs, and says why. Measured on 2 cores (`npm run bench`): tfjs-node trains
 // the 2x256 LSTM ~1.5x faster than wasm, but wasm decodes a single request's
 // one-char steps ~4x faster (tfjs-node's per-op dispatch dominates a tiny
-// step) and is level at 16-way batches. So by default training prefers
-// tfjs-node and generation prefers wasm; each falls back to the other, then to
-// the pure-JS cpu backend.
+// step). So by default training prefers tfjs-node and generation prefers
+// wasm; each falls back to the other, then to the pure-JS cpu backend. Where
+// both load, generation batches go to tfjs-node's fused LSTM cell
+// (initBatchBackend).
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import util from 'node:util';
@@ -12,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { log } from '../log.js';
 import { pinnedBackend, type BackendName, type Job } from './backend-names.js';
 import { registerWasmKernels } from './kernels.js';
+import { hasLstmCellKernel, registerLstmCellKernel } from './lstm-cell.js';
 
 export type { BackendName, Job } from './backend-names.js';
 
@@ -29,6 +31,7 @@ async function tryNode(): Promise<string | undefined> {
     (util as { isNullOrUndefined?: (v: unknown) => boolean }).isNullOrUndefined ??= (v) => v === null || v === undefined;
     // Optional dependency: its install fetches libtensorflow, which can fail.
     await import('@tensorflow/tfjs-node' as string);
+    registerLstmCellKernel();
     if (await tf.setBackend('tensorflow')) return undefined;
     return 'tfjs-node loaded but its backend did not initialise';
   } catch (err) {
@@ -116,4 +119,28 @@ export function initBackend(job: Job, override?: BackendName): Promise<BackendIn
       return info;
     });
   return chosen;
+}
+
+/** A second backend for generation: batches of `fromRows` rows or more decode on it. */
+export interface BatchBackend {
+  name: BackendName;
+  fromRows: number;
+}
+
+/**
+ * Where generation runs on wasm unpinned and tfjs-node loads too: tfjs-node
+ * for batches of 2 rows or more, leaving wasm active. Measured on the 2x512
+ * model (`npm run bench`): wasm decodes a lone row 2.6x faster (0.6 vs 1.6 ms
+ * a step), tfjs-node's fused LSTM cell every batch from 2 rows (200 rows: 14
+ * vs 72 ms a step).
+ */
+export async function initBatchBackend(): Promise<BatchBackend | undefined> {
+  const single = await initBackend('generate');
+  if (single.name !== 'wasm' || pinnedBackend('generate')) return undefined;
+  const why = await tryNode();
+  const usable = !why && hasLstmCellKernel();
+  await tf.setBackend(single.name);
+  if (!usable) return undefined;
+  log.info({ job: 'generate', backend: 'tensorflow', fromRows: 2 }, 'tfjs backend for generation batches of 2 rows or more: tensorflow (its fused LSTM cell)');
+  return { name: 'tensorflow', fromRows: 2 };
 }

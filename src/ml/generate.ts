@@ -1,6 +1,7 @@
-// Batched text generation on the stateful decoder. Rows join (after priming
-// with their seed) and leave (when done) between steps, so concurrent requests
-// share every step's matrix multiplies.
+// Batched text generation on the stateful decoder. Rows join and leave (when
+// done) between steps, so concurrent requests share every step's matrix
+// multiplies; a joining row is primed with its seed inside the batch, a
+// character a step, so a burst of requests primes together too.
 import { concatStates, selectRows, type CharDecoder, type LstmState } from './decoder.js';
 import { makeRng, type Rng } from './rng.js';
 import { sample, type SamplingOptions } from './sampling.js';
@@ -77,6 +78,10 @@ interface Row<K> {
   key: K;
   req: GenerationRequest;
   rng: Rng;
+  /** The priming characters (start character + seed), fed one a step before any is sampled. */
+  prime: Int32Array;
+  /** How many of `prime` have been fed. */
+  fed: number;
   last: number;
   out: number[];
   /** Most characters it may generate: `length`, plus the slack for a natural ending. */
@@ -87,8 +92,9 @@ interface Row<K> {
 export class BatchGenerator<K = number> {
   private rows: Row<K>[] = [];
   private state: LstmState | undefined;
-  private joining: { row: Row<K>; state: LstmState }[] = [];
+  private joining: Row<K>[] = [];
 
+  /** `decoder` runs every step unless `step` is given another (same weights, another backend). */
   constructor(
     private readonly decoder: CharDecoder,
     private readonly vocab: Vocabulary,
@@ -100,29 +106,29 @@ export class BatchGenerator<K = number> {
 
   /** Keys of every request not finished yet. */
   keys(): K[] {
-    return [...this.rows.map((r) => r.key), ...this.joining.map((j) => j.row.key)];
+    return [...this.rows, ...this.joining].map((r) => r.key);
   }
 
-  /** Validates and primes a request; it joins the batch at the next step. */
+  /** Validates a request; it joins the batch at the next step. */
   add(key: K, req: GenerationRequest): void {
     validateRequest(req, this.vocab);
     const prime = this.vocab.encode(startChar(this.vocab) + req.seed);
-    let state = this.decoder.zeroState(1);
-    for (let i = 0; i < prime.length - 1; i++) state = this.decoder.step(prime.subarray(i, i + 1), state).state;
     const max = req.ending === 'line' ? Math.min(LIMITS.maxLength, req.length + Math.ceil(req.length * ENDING_SLACK)) : req.length;
-    const row = { key, req, rng: makeRng(req.rngSeed), last: prime[prime.length - 1], out: [], max };
-    this.joining.push({ row, state });
+    this.joining.push({ key, req, rng: makeRng(req.rngSeed), prime, fed: 0, last: 0, out: [], max });
   }
 
   /** One decode step for every row; returns the rows that finished. */
-  step(): { key: K; text: string }[] {
+  step(decoder = this.decoder): { key: K; text: string }[] {
     this.admit();
     if (this.rows.length === 0 || !this.state) return [];
-    const { logits: values, state } = this.decoder.step(Int32Array.from(this.rows, (r) => r.last), this.state);
+    const input = Int32Array.from(this.rows, (r) => (r.fed < r.prime.length ? r.prime[r.fed++] : r.last));
+    const { logits: values, state } = decoder.step(input, this.state);
     this.state = state;
-    const v = this.decoder.vocabSize;
+    const v = decoder.vocabSize;
     const done: number[] = [];
     this.rows.forEach((row, i) => {
+      // Still priming: the model has not read the whole seed yet.
+      if (row.fed < row.prime.length) return;
       row.last = sample(values.subarray(i * v, (i + 1) * v), row.req, row.rng);
       row.out.push(row.last);
       if (this.finished(row)) done.push(i);
@@ -134,7 +140,7 @@ export class BatchGenerator<K = number> {
 
   /** The text so far (seed included) of an unfinished request, or undefined. */
   partial(key: K): string | undefined {
-    const row = this.rows.find((r) => r.key === key) ?? this.joining.find((j) => j.row.key === key)?.row;
+    const row = [...this.rows, ...this.joining].find((r) => r.key === key);
     return row && row.req.seed + this.vocab.decode(row.out);
   }
 
@@ -166,8 +172,9 @@ export class BatchGenerator<K = number> {
 
   private admit(): void {
     if (this.joining.length === 0) return;
-    this.state = concatStates([...(this.state ? [this.state] : []), ...this.joining.map((j) => j.state)]);
-    this.rows.push(...this.joining.map((j) => j.row));
+    const fresh = this.decoder.zeroState(this.joining.length);
+    this.state = this.state ? concatStates([this.state, fresh]) : fresh;
+    this.rows.push(...this.joining);
     this.joining = [];
   }
 

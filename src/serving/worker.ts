@@ -1,7 +1,9 @@
 // Generation worker thread: holds loaded model versions and decodes all their
 // requests in continuous batches, off the bot's event loop. A version being
 // replaced keeps serving the requests it started until the last one finishes,
-// then its tensors are freed.
+// then its tensors are freed. Where tfjs-node loads beside wasm, each version
+// has a decoder on each, and a step runs on the one that is faster for the
+// batch's size (backend.ts: initBatchBackend).
 //
 // Test-only fault injection, read here and nowhere else: BARDBOT_TEST_FAULTS
 // is a comma-separated list of
@@ -12,16 +14,16 @@
 import os from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../ml/backend.js';
-import type { CharDecoder } from '../ml/decoder.js';
+import { initBackend, initBatchBackend } from '../ml/backend.js';
+import { CharDecoder, decoderWeights } from '../ml/decoder.js';
 import { BatchGenerator, GenerationInputError, generate } from '../ml/generate.js';
 import type { Vocabulary } from '../ml/vocab.js';
 import { loadVersion } from '../registry/loader.js';
 import type { FromWorker, ToWorker, VersionToLoad } from './protocol.js';
 
 interface Loaded {
-  model: tf.LayersModel;
-  decoder: CharDecoder;
+  /** For the largest batches first: each decodes batches of at least `fromRows` rows. */
+  decoders: { decoder: CharDecoder; fromRows: number }[];
   vocab: Vocabulary;
   batch: BatchGenerator<number>;
   retiring: boolean;
@@ -33,6 +35,23 @@ const versions = new Map<string, Loaded>();
 /** Requests that want their text so far: when it is next due. */
 const progress = new Map<number, { version: string; everyMs: number; due: number }>();
 let pumping = false;
+/** The active backend is the thread's global state: whatever uses tensors takes a turn, one at a time. */
+let turns: Promise<unknown> = Promise.resolve();
+
+function onBackend<T>(backend: string, work: () => T | Promise<T>): Promise<T> {
+  const turn = turns.then(async () => {
+    if (tf.getBackend() !== backend) await tf.setBackend(backend);
+    return work();
+  });
+  turns = turn.catch(() => undefined);
+  return turn;
+}
+
+/** Warm-up before taking traffic: first kernel calls allocate and compile, and the JIT needs a few hundred steps to optimise the decode loop. */
+function warmUp(decoder: CharDecoder, vocab: Vocabulary, rows: number): CharDecoder {
+  generate(decoder, vocab, Array.from({ length: rows }, (_, i) => ({ seed: '', length: 200, temperature: 1, rngSeed: i + 1 })));
+  return decoder;
+}
 
 const faults = (process.env.BARDBOT_TEST_FAULTS ?? '').split(',').filter(Boolean).map((f) => f.split(':'));
 const loadDelayMs = (version: string) => Number(faults.find(([k, v]) => k === 'load-delay' && v === version)?.[2] ?? 0);
@@ -50,11 +69,26 @@ async function load(ref: VersionToLoad): Promise<void> {
     const delay = loadDelayMs(ref.version);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     // Checksums are verified here too: files may have changed since the main thread looked.
-    const { model, decoder, vocab } = await loadVersion(ref.dir);
-    // Warm up before taking traffic: first kernel calls allocate and compile, and
-    // the JIT needs a few hundred steps to optimise the decode loop.
-    generate(decoder, vocab, [{ seed: '', length: 200, temperature: 1, rngSeed: 1 }]);
-    versions.set(ref.version, { model, decoder, vocab, batch: new BatchGenerator(decoder, vocab), retiring: false });
+    const { model, decoder, vocab } = await onBackend(single.name, async () => {
+      const loaded = await loadVersion(ref.dir);
+      warmUp(loaded.decoder, loaded.vocab, 1);
+      return loaded;
+    });
+    const decoders = [{ decoder, fromRows: 1 }];
+    try {
+      if (batched) {
+        const weights = decoderWeights(model);
+        const { fromRows } = batched;
+        decoders.unshift({ decoder: await onBackend(batched.name, () => warmUp(new CharDecoder(weights), vocab, fromRows)), fromRows });
+      }
+    } catch (err) {
+      decoder.dispose();
+      throw err;
+    } finally {
+      // The decoders hold copies of the weights.
+      model.dispose();
+    }
+    versions.set(ref.version, { decoders, vocab, batch: new BatchGenerator(decoder, vocab), retiring: false });
     send({ type: 'loaded', version: ref.version, ms: performance.now() - t0, tensors: tf.memory().numTensors });
   } catch (err) {
     send({ type: 'load-failed', version: ref.version, message: (err as Error).message });
@@ -64,18 +98,17 @@ async function load(ref: VersionToLoad): Promise<void> {
 function release(version: string): void {
   const v = versions.get(version);
   if (!v || !v.retiring || v.batch.size > 0) return;
-  v.decoder.dispose();
-  v.model.dispose();
+  for (const { decoder } of v.decoders) decoder.dispose();
   versions.delete(version);
   send({ type: 'unloaded', version, tensors: tf.memory().numTensors });
 }
 
-function pump(): void {
-  pumping = false;
+async function pump(): Promise<void> {
   for (const [version, v] of versions) {
     if (v.batch.size === 0) continue;
+    const { decoder } = v.decoders.find((d) => v.batch.size >= d.fromRows)!;
     try {
-      for (const { key, text } of v.batch.step()) {
+      for (const { key, text } of await onBackend(decoder.backend, () => v.batch.step(decoder))) {
         progress.delete(key);
         send({ type: 'done', id: key, text, version });
       }
@@ -91,6 +124,7 @@ function pump(): void {
     release(version);
   }
   sendProgress();
+  pumping = false;
   schedule();
 }
 
@@ -111,7 +145,7 @@ function schedule(): void {
   if ([...versions.values()].some((v) => v.batch.size > 0)) {
     pumping = true;
     // One step per turn of the event loop, so new requests join between steps.
-    setImmediate(pump);
+    setImmediate(() => void pump());
   }
 }
 
@@ -166,5 +200,11 @@ if (process.platform === 'linux') {
     // Not permitted in some sandboxes: decoding then competes as before.
   }
 }
-const info = await initBackend('generate');
-send({ type: 'ready', backend: info.name, reason: info.reason });
+// Set before the first 'load': the pool sends none until 'ready'.
+const single = await initBackend('generate');
+const batched = await initBatchBackend();
+send({
+  type: 'ready',
+  backend: batched ? `${single.name}, ${batched.name} for ${batched.fromRows}+ rows` : single.name,
+  reason: batched ? `${single.reason}; tfjs-node's fused LSTM cell decodes batches faster` : single.reason,
+});

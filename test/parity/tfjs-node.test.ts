@@ -14,7 +14,9 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/ml/backend.js';
 import { readCorpus, splitCorpus } from '../../src/ml/corpus.js';
+import { CharDecoder } from '../../src/ml/decoder.js';
 import { evaluateLoss } from '../../src/ml/evaluate.js';
+import { hasLstmCellKernel } from '../../src/ml/lstm-cell.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import { loadVersion } from '../../src/registry/loader.js';
 import { ServingManager } from '../../src/serving/manager.js';
@@ -97,6 +99,54 @@ describe.skipIf(!available)('tfjs-node parity', () => {
     // Whichever backend trained it (v2: wasm, v3: tfjs-node); the wasm lane checks the other side (shipped-model.test.ts).
     expect(r.nats).toBeCloseTo(m.metadata.valLoss.nats, 4);
     m.model.dispose();
+  });
+
+  it("decodes a batch with TensorFlow's fused LSTM cell to the model's own next-char distributions", async () => {
+    expect((await initBackend('generate')).name).toBe('tensorflow');
+    expect(hasLstmCellKernel()).toBe(true);
+    const { ref } = await shipped.resolveServable('shakespeare');
+    const m = await loadVersion(ref.dir);
+    const { val } = splitCorpus((await readCorpus(path.join(ROOT, 'data/shakespeare'))).text, m.metadata.corpus.valFraction);
+    // Three rows at different places in the text, so each row's state is its own.
+    const steps = 40;
+    const rows = [0, 5000, 20_000].map((at) => Array.from(m.vocab.encode(val.slice(at, at + steps))));
+    const softmax = (t: tf.Tensor) => tf.tidy(() => tf.softmax(t).arraySync() as number[][][]);
+    const want = softmax(m.model.predict(tf.oneHot(tf.tensor2d(rows, [rows.length, steps], 'int32'), m.vocab.size).toFloat()) as tf.Tensor);
+    const decoder = new CharDecoder(m.model);
+    let state = decoder.zeroState(rows.length);
+    let worst = 0;
+    for (let t = 0; t < steps; t++) {
+      const out = decoder.step(Int32Array.from(rows, (r) => r[t]), state);
+      state = out.state;
+      const got = softmax(tf.tensor3d(out.logits, [rows.length, 1, m.vocab.size]));
+      rows.forEach((_, i) => got[i][0].forEach((p, j) => (worst = Math.max(worst, Math.abs(p - want[i][t][j])))));
+    }
+    expect(worst).toBeLessThan(1e-4);
+    decoder.dispose();
+    m.model.dispose();
+  });
+
+  it('serves from wasm and tfjs-node together when generation is not pinned: lone rows on wasm, batches on the fused cell', async () => {
+    // Unpinned for the worker only: it copies the environment when it starts.
+    const pinned = process.env.BARDBOT_BACKEND;
+    delete process.env.BARDBOT_BACKEND;
+    let service: ServingManager;
+    try {
+      service = new ServingManager(await WorkerPool.start({ workers: 1, maxQueue: 64 }));
+    } finally {
+      process.env.BARDBOT_BACKEND = pinned;
+    }
+    try {
+      await service.load(await new PointerSource(shipped, 'shakespeare').aspired());
+      expect(service.backend).toBe('wasm, tensorflow for 2+ rows');
+      const seeds = ['ROMEO:', 'JULIET:', 'KING', 'First Citizen:', 'O', 'MENENIUS:'];
+      const batch = await Promise.all(seeds.map((seed) => service.generate({ seed, length: 120, temperature: 0.8 })));
+      batch.forEach((r, i) => expect(r.text).toMatch(new RegExp(`^${seeds[i]}[\\s\\S]{120}$`)));
+      const lone = await service.generate({ seed: 'ROMEO:', length: 60, temperature: 0.8 });
+      expect(lone.text).toMatch(/^ROMEO:[\s\S]{60}$/);
+    } finally {
+      await service.close(1000);
+    }
   });
 
   it('trains to the same losses as wasm, and each model serves on the other backend', async () => {
