@@ -48,9 +48,8 @@ function onBackend<T>(backend: string, work: () => T | Promise<T>): Promise<T> {
 }
 
 /** Warm-up before taking traffic: first kernel calls allocate and compile, and the JIT needs a few hundred steps to optimise the decode loop. */
-function warmUp(decoder: CharDecoder, vocab: Vocabulary, rows: number): CharDecoder {
+function warmUp(decoder: CharDecoder, vocab: Vocabulary, rows: number): void {
   generate(decoder, vocab, Array.from({ length: rows }, (_, i) => ({ seed: '', length: 200, temperature: 1, rngSeed: i + 1 })));
-  return decoder;
 }
 
 const faults = (process.env.BARDBOT_TEST_FAULTS ?? '').split(',').filter(Boolean).map((f) => f.split(':'));
@@ -79,10 +78,12 @@ async function load(ref: VersionToLoad): Promise<void> {
       if (batched) {
         const weights = decoderWeights(model);
         const { fromRows } = batched;
-        decoders.unshift({ decoder: await onBackend(batched.name, () => warmUp(new CharDecoder(weights), vocab, fromRows)), fromRows });
+        const onBatches = await onBackend(batched.name, () => new CharDecoder(weights));
+        decoders.unshift({ decoder: onBatches, fromRows });
+        await onBackend(batched.name, () => warmUp(onBatches, vocab, fromRows));
       }
     } catch (err) {
-      decoder.dispose();
+      for (const d of decoders) d.decoder.dispose();
       throw err;
     } finally {
       // The decoders hold copies of the weights.
