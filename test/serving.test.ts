@@ -55,8 +55,10 @@ describe('ServingManager', () => {
     await serveAspired(service);
     await service.generate({ seed: 'ROMEO:', length: 20, temperature: 1 });
     const started = [...threadNice()].filter(([tid]) => !before.has(tid)).map(([, n]) => n);
-    // Both workers, and the threads they start (tfjs-node's own, where it loads), run 5 lower.
-    expect(started.filter((n) => n === main + 5).length).toBeGreaterThanOrEqual(2);
+    // Both workers run 5 lower, and so do the threads tfjs-node starts in them where it loads.
+    const lowered = started.filter((n) => n === main + 5).length;
+    if (service.backend.includes('tensorflow')) expect(lowered).toBeGreaterThanOrEqual(2);
+    else expect(lowered).toBe(2);
     expect(started.filter((n) => n !== main && n !== main + 5)).toEqual([]);
     expect(threadNice().get(String(process.pid))).toBe(main);
   });
