@@ -8,18 +8,22 @@ import type { Row } from './ml.js';
 
 type Reply = { rows: Row[] } | { error: string };
 
+/** Runs bench/ml-backend.ts in a child process with `args` (and `env` added); resolves with its rows, or one row that says why there are none. */
+export async function measureIn(args: string[], env: Record<string, string> = {}): Promise<Row[]> {
+  const child = forkModule(moduleUrl('./ml-backend.js', import.meta.url), args, { env: { ...process.env, ...env } });
+  const reply = await new Promise<Reply>((resolve) => {
+    child.once('message', (m) => resolve(m as Reply));
+    child.once('exit', (code, signal) => resolve({ error: `the bench process exited (${signal ?? `code ${code}`})` }));
+  });
+  if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
+  return 'rows' in reply ? reply.rows : [{ what: 'model', value: `unavailable: ${reply.error}` }];
+}
+
 export async function benchMl(modelsDir = 'models', name = 'shakespeare'): Promise<Record<string, string>[]> {
   const table = new Map<string, Record<string, string>>();
   // The pure-JS cpu backend is a last resort and too slow to be worth minutes here.
   for (const backend of BACKENDS.filter((b) => b !== 'cpu')) {
-    const child = forkModule(moduleUrl('./ml-backend.js', import.meta.url), [backend, modelsDir, name]);
-    const reply = await new Promise<Reply>((resolve) => {
-      child.once('message', (m) => resolve(m as Reply));
-      child.once('exit', (code, signal) => resolve({ error: `the bench process exited (${signal ?? `code ${code}`})` }));
-    });
-    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
-    const rows = 'rows' in reply ? reply.rows : [{ what: 'model', value: `unavailable: ${reply.error}` }];
-    for (const { what, value } of rows) table.set(what, { ...(table.get(what) ?? { what }), [backend]: value });
+    for (const { what, value } of await measureIn([backend, modelsDir, name])) table.set(what, { ...(table.get(what) ?? { what }), [backend]: value });
   }
   return [...table.values()];
 }

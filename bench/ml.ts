@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '../src/ml/backend.js';
 import { generate } from '../src/ml/generate.js';
 import { registerWasmKernels, restoreStockKernels } from '../src/ml/kernels.js';
-import { buildModel, lossFromLogits } from '../src/ml/model.js';
+import { buildModel, trainingLoss } from '../src/ml/model.js';
 import { makeRng } from '../src/ml/rng.js';
 import { sample } from '../src/ml/sampling.js';
 import { loadFromRegistry, type LoadedModel } from '../src/registry/loader.js';
@@ -14,6 +14,7 @@ import { ModelRegistry } from '../src/registry/registry.js';
 import { workersFor } from '../src/training/loop.js';
 import { Replicas } from '../src/training/parallel/coordinator.js';
 import { DEFAULT_TRAIN_CONFIG } from '../src/training/settings.js';
+import { measureIn } from './ml-all.js';
 
 export interface Row {
   what: string;
@@ -39,15 +40,17 @@ function windowMethod(m: LoadedModel, seed: string, length: number): string {
   return m.vocab.decode(ids);
 }
 
+/** The training step's forward and backward (trainingLoss: on tfjs-node the fused sequence op) with Adam, on one fixed batch. */
 function trainCharsPerSec(arch: LoadedModel['metadata']['architecture'], steps: number): number {
   const model = buildModel(arch, 1);
   const optimizer = tf.train.adam(1e-3);
   const [b, t] = [64, 64];
   const ids = tf.randomUniform([b, t + 1], 0, arch.vocabSize, 'int32', 3);
-  const x = tf.tidy(() => tf.oneHot(ids.slice([0, 0], [b, t]), arch.vocabSize).toFloat());
-  const y = ids.slice([0, 1], [b, t]);
+  const x = tf.tidy(() => tf.oneHot(ids.slice([0, 0], [b, t]), arch.vocabSize).toFloat()) as tf.Tensor3D;
+  const y = ids.slice([0, 1], [b, t]) as tf.Tensor2D;
+  let dropoutSeed = 0;
   const stepOnce = () => {
-    const loss = optimizer.minimize(() => lossFromLogits(model.apply(x, { training: true }) as tf.Tensor, y), true)!;
+    const loss = optimizer.minimize(() => trainingLoss(model, { x, y, dropoutSeed: dropoutSeed++ }), true)!;
     loss.dataSync();
     loss.dispose();
   };
@@ -59,6 +62,20 @@ function trainCharsPerSec(arch: LoadedModel['metadata']['architecture'], steps: 
   return cps;
 }
 
+/** The bar's architecture, 2x256, where the shipped model is another. */
+const barArchitecture = (arch: LoadedModel['metadata']['architecture']) => (arch.layers === 2 && arch.units === 256 ? undefined : { ...arch, layers: 2, units: 256 });
+
+/** Training speed alone (a child process of benchMlOn runs it with TensorFlow on one thread). */
+export async function benchTrainingOn(backend: BackendName, modelsDir: string, name: string): Promise<Row[]> {
+  await initBackend('train', backend);
+  const { metadata } = (await new ModelRegistry(modelsDir).resolveServable(name)).ref;
+  const bar = barArchitecture(metadata.architecture);
+  return [
+    { what: 'shipped', value: trainCharsPerSec(metadata.architecture, 4).toFixed(0) },
+    ...(bar ? [{ what: '2x256', value: trainCharsPerSec(bar, 4).toFixed(0) }] : []),
+  ];
+}
+
 /** The training loop's step (clipped Adam) shared by `workers` replica threads, on one fixed batch of `b` rows. */
 async function parallelTrainCharsPerSec(arch: LoadedModel['metadata']['architecture'], workers: number, steps: number, b = 64): Promise<number> {
   const model = buildModel(arch, 1);
@@ -68,7 +85,7 @@ async function parallelTrainCharsPerSec(arch: LoadedModel['metadata']['architect
     const t = 64;
     const rng = makeRng(3);
     const ids = () => Int32Array.from({ length: b * t }, () => Math.floor(rng() * arch.vocabSize));
-    const batch = { xs: ids(), ys: ids(), rows: b, seqLen: t };
+    const batch = { xs: ids(), ys: ids(), rows: b, seqLen: t, dropoutSeed: 1 };
     // Each replica is a fresh isolate: its JIT needs a few steps before the times settle.
     for (let i = 0; i < 3; i++) await replicas.step(batch, 1e-3, 5);
     const t0 = performance.now();
@@ -127,10 +144,20 @@ export async function benchMlOn(backend: BackendName, modelsDir: string, name: s
   rows.push({ what: `one decode step of ${burstRows} rows (best of 10)`, value: `${stepMs.toFixed(1)} ms, ${((burstRows * 1000) / stepMs).toFixed(0)} chars/s` });
 
   const trained = trainCharsPerSec(m.metadata.architecture, 4);
-  rows.push({ what: 'training seq 64 × batch 64 (on wasm: bardbot kernels)', value: `${trained.toFixed(0)} chars/s` });
+  rows.push({ what: 'training seq 64 × batch 64 (wasm: bardbot kernels; tfjs-node: fused BlockLSTM)', value: `${trained.toFixed(0)} chars/s` });
+  const bar = barArchitecture(m.metadata.architecture);
+  if (bar) rows.push({ what: 'training 2x256 (bar ≥ 5,000 chars/s)', value: `${trainCharsPerSec(bar, 4).toFixed(0)} chars/s` });
   // Replicas are opt-in (workersFor defaults to 1): measure one per core, to see whether they pay here.
   const workers = backend === 'tensorflow' ? 1 : workersFor({ ...DEFAULT_TRAIN_CONFIG, workers: availableParallelism() });
-  if (workers > 1) {
+  if (backend === 'tensorflow') {
+    // tfjs-node trains on TensorFlow's own thread pool (no replicas): all cores against one, in a process of its own.
+    const single = await measureIn([backend, modelsDir, name, 'training'], { TF_NUM_INTRAOP_THREADS: '1', TF_NUM_INTEROP_THREADS: '1' });
+    const one = Number(single.find((r) => r.what === 'shipped')?.value);
+    rows.push(
+      { what: 'training seq 64 × batch 64, TensorFlow on 1 thread', value: Number.isFinite(one) ? `${one.toFixed(0)} chars/s` : single[0].value },
+      { what: `ratio ${availableParallelism()} TensorFlow threads / 1 (bar ≥ 1.6× at 2)`, value: Number.isFinite(one) ? `${(trained / one).toFixed(2)}×` : 'n/a' },
+    );
+  } else if (workers > 1) {
     const parallel = await parallelTrainCharsPerSec(m.metadata.architecture, workers, 4);
     // What limits the ratio: a replica's own cost (thread, messages, the
     // shared-buffer copies) at the full batch, then at its share alone, so
@@ -145,7 +172,7 @@ export async function benchMlOn(backend: BackendName, modelsDir: string, name: s
       { what: `profile: ${workers} replicas together / ${workers} × one share alone`, value: `${(parallel / (workers * share)).toFixed(2)}×` },
     );
   } else {
-    rows.push({ what: 'training on worker threads', value: `skipped: ${backend === 'wasm' ? 'one core' : `one worker on ${backend}`}` });
+    rows.push({ what: 'training on worker threads', value: 'skipped: one core' });
   }
   if (backend === 'wasm') {
     restoreStockKernels();

@@ -81,7 +81,7 @@ describe('data-parallel training', { timeout: 240_000 }, () => {
     const replicas = await Replicas.start(2, model, optimizer);
     try {
       const ids = Int32Array.from({ length: 4 * 7 }, (_, i) => (i * 7) % 5);
-      for (let s = 0; s < 3; s++) await replicas.step({ xs: ids, ys: ids.map((v) => (v + 1) % 5), rows: 4, seqLen: 7 }, 0.01, 1);
+      for (let s = 0; s < 3; s++) await replicas.step({ xs: ids, ys: ids.map((v) => (v + 1) % 5), rows: 4, seqLen: 7, dropoutSeed: s }, 0.01, 1);
       const [a, b] = await replicas.weightsOfEach();
       expect(b).toEqual(a);
       const before = weightsOf(model);
@@ -93,7 +93,7 @@ describe('data-parallel training', { timeout: 240_000 }, () => {
       expect(state).toHaveLength(1 + 2 * model.trainableWeights.length);
       expect(state[0].tensor.dataSync()[0]).toBe(3);
       // Fewer ids than rows × seqLen: the replicas' tensors cannot be built.
-      await expect(replicas.step({ xs: ids.slice(1), ys: ids.slice(1), rows: 4, seqLen: 7 }, 0.01, 1)).rejects.toThrow(/training replica failed/);
+      await expect(replicas.step({ xs: ids.slice(1), ys: ids.slice(1), rows: 4, seqLen: 7, dropoutSeed: 0 }, 0.01, 1)).rejects.toThrow(/training replica failed/);
     } finally {
       await replicas.terminate();
       model.dispose();

@@ -2,9 +2,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../src/ml/backend.js';
 import { sha256 } from '../src/ml/corpus.js';
+import { trainingLoss } from '../src/ml/model.js';
 import { ModelRegistry } from '../src/registry/registry.js';
 import { NO_CANDIDATE } from '../src/training/gate.js';
 import { learningRateAt, train, type StepProgress } from '../src/training/loop.js';
@@ -26,6 +28,25 @@ describe('train', () => {
     expect(b.valLoss).toBe(a.valLoss);
     a.model.dispose();
     b.model.dispose();
+  });
+
+  it('draws a fresh dropout mask at every step, the same again in a rerun, also where the saved Dropout layer has a seed', () => {
+    // The layout of a model saved before the fix: tfjs reseeds a seeded Dropout layer at every call.
+    const input = tf.input({ shape: [null, 5] });
+    const lstm = tf.layers.lstm({ units: 16, returnSequences: true }).apply(input) as tf.SymbolicTensor;
+    const dropped = tf.layers.dropout({ rate: 0.5, seed: 42 }).apply(lstm) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 5 }).apply(dropped) as tf.SymbolicTensor });
+    const ids = tf.tensor2d([[0, 1, 2, 3, 4, 0, 1, 2]], [1, 8], 'int32');
+    const x = tf.oneHot(ids, 5).toFloat() as tf.Tensor3D;
+    const y = ids;
+    const loss = (dropoutSeed: number) => tf.tidy(() => trainingLoss(model, { x, y, dropoutSeed }).dataSync()[0]);
+    const layerPath = () => tf.tidy(() => (model.apply(x, { training: true }) as tf.Tensor).dataSync().join());
+    // What the layer itself does: the same mask every call.
+    expect(layerPath()).toBe(layerPath());
+    const losses = [1, 2, 3].map(loss);
+    expect(new Set(losses).size).toBe(3);
+    expect(loss(2)).toBe(losses[1]);
+    tf.dispose([model, ids, x] as never);
   });
 
   it('resumes from a checkpoint exactly where an uninterrupted run would be', async () => {

@@ -1,6 +1,7 @@
 // Chooses the tfjs backend once per process (or worker thread) for the job it
 // runs, and says why. Measured on 2 cores (`npm run bench`): tfjs-node trains
-// the 2x256 LSTM ~1.5x faster than wasm, but wasm decodes a single request's
+// the 2x256 LSTM ~3.4x faster than wasm (TensorFlow's fused BlockLSTM,
+// fused-lstm.ts), but wasm decodes a single request's
 // one-char steps ~4x faster (tfjs-node's per-op dispatch dominates a tiny
 // step). So by default training prefers tfjs-node and generation prefers
 // wasm; each falls back to the other, then to the pure-JS cpu backend. Where
@@ -13,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { log } from '../log.js';
 import { pinnedBackend, type BackendName, type Job } from './backend-names.js';
 import { registerWasmKernels } from './kernels.js';
-import { hasLstmCellKernel, registerLstmCellKernel } from './lstm-cell.js';
+import { hasLstmCellKernel, registerFusedLstmKernels } from './fused-lstm.js';
 
 export type { BackendName, Job } from './backend-names.js';
 
@@ -31,7 +32,7 @@ async function tryNode(): Promise<string | undefined> {
     (util as { isNullOrUndefined?: (v: unknown) => boolean }).isNullOrUndefined ??= (v) => v === null || v === undefined;
     // Optional dependency: its install fetches libtensorflow, which can fail.
     await import('@tensorflow/tfjs-node' as string);
-    registerLstmCellKernel();
+    registerFusedLstmKernels();
     if (await tf.setBackend('tensorflow')) return undefined;
     return 'tfjs-node loaded but its backend did not initialise';
   } catch (err) {

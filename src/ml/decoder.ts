@@ -1,7 +1,7 @@
 // Stateful, incremental LSTM decoding: one character per step for a batch of
 // rows, carrying the LSTM state forward, so generating n chars costs n steps
 // rather than n re-runs of a whole window. A step runs one of two ways:
-// - where the backend has the fused LSTM cell kernel (tfjs-node: lstm-cell.ts),
+// - where the backend has the fused LSTM cell kernel (tfjs-node: fused-lstm.ts),
 //   one kernel per layer plus the output projection;
 // - elsewhere (wasm), one fused matMul per layer: a layer's new h is multiplied
 //   at once by the input kernel of the layer above and by its own recurrent
@@ -12,7 +12,7 @@
 // The math is the tfjs LSTMCell's (gates i, f, c, o; sigmoid/tanh);
 // test/ml-generation.test.ts and test/parity/ check both ways against the model.
 import * as tf from '@tensorflow/tfjs';
-import { hasLstmCellKernel, lstmCell, lstmCellLayout } from './lstm-cell.js';
+import { hasLstmCellKernel, lstmCell, lstmCellLayout } from './fused-lstm.js';
 
 /**
  * Per layer, row-major: the cell state and the hidden state (rows × units),

@@ -1,6 +1,8 @@
 // The char-LSTM: one-hot characters in, next-character logits out at every
 // position (returnSequences), so each step of a sequence supervises training.
 import * as tf from '@tensorflow/tfjs';
+import { hasLstmSequenceKernel, lstmSequence } from './fused-lstm.js';
+import { makeRng } from './rng.js';
 
 export interface Architecture {
   vocabSize: number;
@@ -27,7 +29,8 @@ export function buildModel(arch: Architecture, seed?: number): tf.LayersModel {
         unitForgetBias: true,
       })
       .apply(x) as tf.SymbolicTensor;
-    if (arch.dropout > 0) x = tf.layers.dropout({ rate: arch.dropout, seed, name: `dropout_${i}` }).apply(x) as tf.SymbolicTensor;
+    // Unseeded: training draws its own masks (trainingLoss); the layer only records the rate.
+    if (arch.dropout > 0) x = tf.layers.dropout({ rate: arch.dropout, name: `dropout_${i}` }).apply(x) as tf.SymbolicTensor;
   }
   const logits = tf.layers
     .dense({ units: arch.vocabSize, name: 'logits', kernelInitializer: tf.initializers.glorotUniform({ seed }) })
@@ -42,5 +45,40 @@ export function lossFromLogits(logits: tf.Tensor, targets: tf.Tensor): tf.Scalar
     const flat = logits.reshape([-1, vocab]);
     const labels = tf.oneHot(targets.reshape([-1]) as tf.Tensor1D, vocab);
     return tf.losses.softmaxCrossEntropy(labels, flat) as tf.Scalar;
+  });
+}
+
+/** A batch as training feeds it: one-hot x [batch, seq, vocab] and the int32 targets y [batch, seq]. */
+export interface TrainingBatch {
+  x: tf.Tensor3D;
+  y: tf.Tensor2D;
+  /** Seeds the batch's dropout masks: fresh at every step, the same in a rerun. */
+  dropoutSeed: number;
+}
+
+/**
+ * The mean loss of a batch in training mode. Where the backend has
+ * TensorFlow's fused sequence op (tfjs-node), each LSTM layer runs as one op
+ * forward and one backward, time-major; elsewhere as the tfjs LSTM layer.
+ * Dropout is drawn here, not by the Dropout layers: tfjs reseeds a seeded
+ * layer at every call, so it would drop the same units at every step, and
+ * saved models carry a seed (earlier versions were built with one).
+ */
+export function trainingLoss(model: tf.LayersModel, batch: TrainingBatch): tf.Scalar {
+  return tf.tidy(() => {
+    const fused = hasLstmSequenceKernel();
+    const maskSeed = makeRng(batch.dropoutSeed);
+    let h: tf.Tensor = fused ? tf.transpose(batch.x, [1, 0, 2]) : batch.x;
+    for (const layer of model.layers) {
+      const kind = layer.getClassName();
+      if (kind === 'LSTM' && fused) {
+        const [kernel, recurrent, bias] = layer.trainableWeights.map((v) => v.read());
+        h = lstmSequence(h as tf.Tensor3D, tf.concat([kernel, recurrent], 0) as tf.Tensor2D, bias as tf.Tensor1D);
+      } else if (kind === 'Dropout') {
+        h = tf.dropout(h, (layer.getConfig() as { rate: number }).rate, undefined, Math.floor(maskSeed() * 2 ** 32));
+      } else if (kind === 'LSTM' || kind === 'Dense') h = layer.apply(h, { training: true }) as tf.Tensor;
+      else if (kind !== 'InputLayer') throw new Error(`training cannot run a ${kind} layer`);
+    }
+    return lossFromLogits(h, fused ? tf.transpose(batch.y) : batch.y);
   });
 }

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { CharDecoder } from '../ml/decoder.js';
 import { evaluateLoss } from '../ml/evaluate.js';
-import { buildModel, lossFromLogits, type Architecture } from '../ml/model.js';
+import { buildModel, trainingLoss, type Architecture, type TrainingBatch } from '../ml/model.js';
 import { makeRng } from '../ml/rng.js';
 import { splitCorpus } from '../ml/corpus.js';
 import { Vocabulary } from '../ml/vocab.js';
@@ -80,6 +80,8 @@ export interface Windows {
   ys: Int32Array;
   rows: number;
   seqLen: number;
+  /** Seeds the batch's dropout masks (TrainingBatch). */
+  dropoutSeed: number;
 }
 
 function sampleWindows(ids: Int32Array, c: TrainConfig, rng: () => number): Windows {
@@ -91,14 +93,15 @@ function sampleWindows(ids: Int32Array, c: TrainConfig, rng: () => number): Wind
     xs.set(ids.subarray(start, start + t), r * t);
     ys.set(ids.subarray(start + 1, start + t + 1), r * t);
   }
-  return { xs, ys, rows: b, seqLen: t };
+  return { xs, ys, rows: b, seqLen: t, dropoutSeed: Math.floor(rng() * 2 ** 32) };
 }
 
-/** The model's input, one-hot x [rows, seqLen, vocabSize], and the int32 targets y [rows, seqLen]. */
-export function batchTensors(w: Windows, vocabSize: number): { x: tf.Tensor3D; y: tf.Tensor2D } {
+/** The windows as the model's input, one-hot x [rows, seqLen, vocabSize], and the int32 targets y [rows, seqLen]. */
+export function batchTensors(w: Windows, vocabSize: number): TrainingBatch {
   return tf.tidy(() => ({
     x: tf.oneHot(tf.tensor2d(w.xs, [w.rows, w.seqLen], 'int32'), vocabSize).toFloat() as tf.Tensor3D,
     y: tf.tensor2d(w.ys, [w.rows, w.seqLen], 'int32'),
+    dropoutSeed: w.dropoutSeed,
   }));
 }
 
@@ -125,9 +128,9 @@ function clipByGlobalNorm(grads: tf.NamedTensorMap, clipNorm: number): tf.NamedT
 }
 
 /** One optimisation step on one batch; resolves with its loss. */
-async function step(model: tf.LayersModel, variables: tf.Variable[], optimizer: tf.Optimizer, batch: { x: tf.Tensor3D; y: tf.Tensor2D }, clipNorm: number): Promise<number> {
+async function step(model: tf.LayersModel, variables: tf.Variable[], optimizer: tf.Optimizer, batch: TrainingBatch, clipNorm: number): Promise<number> {
   const loss = tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => lossFromLogits(model.apply(batch.x, { training: true }) as tf.Tensor, batch.y), variables);
+    const { value, grads } = tf.variableGrads(() => trainingLoss(model, batch), variables);
     optimizer.applyGradients(clipByGlobalNorm(grads, clipNorm));
     return value;
   });

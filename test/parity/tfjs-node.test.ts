@@ -16,7 +16,8 @@ import { initBackend } from '../../src/ml/backend.js';
 import { readCorpus, splitCorpus } from '../../src/ml/corpus.js';
 import { CharDecoder } from '../../src/ml/decoder.js';
 import { evaluateLoss } from '../../src/ml/evaluate.js';
-import { hasLstmCellKernel } from '../../src/ml/lstm-cell.js';
+import { hasLstmCellKernel, hasLstmSequenceKernel } from '../../src/ml/fused-lstm.js';
+import { buildModel, lossFromLogits, trainingLoss } from '../../src/ml/model.js';
 import { ModelRegistry } from '../../src/registry/registry.js';
 import { loadVersion } from '../../src/registry/loader.js';
 import { ServingManager } from '../../src/serving/manager.js';
@@ -124,6 +125,30 @@ describe.skipIf(!available)('tfjs-node parity', () => {
     expect(worst).toBeLessThan(1e-4);
     decoder.dispose();
     m.model.dispose();
+  });
+
+  it("trains through TensorFlow's fused sequence LSTM to the tfjs LSTM layer's loss and gradients", async () => {
+    expect((await initBackend('train')).name).toBe('tensorflow');
+    expect(hasLstmSequenceKernel()).toBe(true);
+    const model = buildModel({ vocabSize: 13, layers: 2, units: 24, dropout: 0 }, 7);
+    const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const ids = tf.randomUniform([5, 17], 0, 13, 'int32', 2) as tf.Tensor2D;
+    const x = tf.oneHot(ids, 13).toFloat() as tf.Tensor3D;
+    const y = tf.randomUniform([5, 17], 0, 13, 'int32', 3) as tf.Tensor2D;
+    const before = tf.memory().numTensors;
+    const fused = tf.variableGrads(() => trainingLoss(model, { x, y, dropoutSeed: 1 }), vars);
+    const layers = tf.variableGrads(() => lossFromLogits(model.apply(x, { training: true }) as tf.Tensor, y), vars);
+    expect(fused.value.dataSync()[0]).toBeCloseTo(layers.value.dataSync()[0], 5);
+    for (const v of vars) {
+      const [got, want] = [fused.grads[v.name], layers.grads[v.name]];
+      const [scale, diff] = tf.tidy(() => [tf.max(tf.abs(want)).dataSync()[0], tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]]);
+      expect(scale).toBeGreaterThan(0);
+      expect(diff / scale, v.name).toBeLessThan(1e-4);
+    }
+    tf.dispose([fused.value, layers.value, ...Object.values(fused.grads), ...Object.values(layers.grads)]);
+    // The forward's saved outputs go with the gradient: nothing is left behind.
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([model, ids, x, y] as never);
   });
 
   it('serves from wasm and tfjs-node together when generation is not pinned: lone rows on wasm, batches on the fused cell', async () => {

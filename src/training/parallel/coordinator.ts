@@ -7,6 +7,7 @@
 // when the main thread asks for them (validation, checkpoints).
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
+import { makeRng } from '../../ml/rng.js';
 import { moduleUrl, startWorker } from '../../runtime/entry.js';
 import type { Windows } from '../loop.js';
 import type { FromReplica, TensorData, ToReplica } from './protocol.js';
@@ -111,10 +112,13 @@ export class Replicas {
     const { rows, seqLen } = batch;
     const n = this.handles.length;
     const bounds = Array.from({ length: n + 1 }, (_, i) => Math.round((i * rows) / n));
+    // Each share draws masks of its own rows.
+    const maskSeed = makeRng(batch.dropoutSeed);
     const replies = await Promise.all(
       this.handles.map((h, i) => {
         const [from, to] = [bounds[i] * seqLen, bounds[i + 1] * seqLen];
-        return h.ask({ type: 'step', xs: batch.xs.slice(from, to), ys: batch.ys.slice(from, to), rows: bounds[i + 1] - bounds[i], seqLen }, 'gradients');
+        const windows = { xs: batch.xs.slice(from, to), ys: batch.ys.slice(from, to), rows: bounds[i + 1] - bounds[i], seqLen, dropoutSeed: Math.floor(maskSeed() * 2 ** 32) };
+        return h.ask({ type: 'step', windows }, 'gradients');
       }),
     );
     // Each replica's loss and gradient are means over its rows: weight them by rows to get the batch's mean.

@@ -3,6 +3,7 @@
 // messages: each replica's gradient slot and the one averaged update are
 // flat float32 arrays of every trainable weight, in trainableWeights order.
 import type * as tf from '@tensorflow/tfjs';
+import type { Windows } from '../loop.js';
 
 /** A tensor's values outside tfjs, for messages; the array's type is the dtype (Adam's step count is int32). */
 export interface TensorData {
@@ -26,14 +27,8 @@ export type ToReplica =
       update: SharedArrayBuffer;
       index: number;
     }
-  | {
-      type: 'step';
-      /** Int32 [rows, seqLen] input ids and the targets (the next char of each). */
-      xs: Int32Array;
-      ys: Int32Array;
-      rows: number;
-      seqLen: number;
-    }
+  /** This replica's share of the batch. */
+  | { type: 'step'; windows: Windows }
   /** Applies the update in `update` with Adam at this learning rate; no reply. */
   | { type: 'apply'; learningRate: number }
   | { type: 'state' };

@@ -7,7 +7,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '../../ml/backend.js';
-import { lossFromLogits } from '../../ml/model.js';
+import { trainingLoss } from '../../ml/model.js';
 import { batchTensors } from '../loop.js';
 import type { FromReplica, TensorData, ToReplica } from './protocol.js';
 
@@ -54,9 +54,9 @@ async function init(m: Extract<ToReplica, { type: 'init' }>): Promise<void> {
 
 /** Mean loss and gradient of one shard; the gradient goes to this replica's slot. */
 function computeGradients(r: Replica, m: Extract<ToReplica, { type: 'step' }>): number {
-  const batch = batchTensors({ xs: m.xs, ys: m.ys, rows: m.rows, seqLen: m.seqLen }, r.vocabSize);
+  const batch = batchTensors(m.windows, r.vocabSize);
   const loss = tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => lossFromLogits(r.model.apply(batch.x, { training: true }) as tf.Tensor, batch.y), r.variables);
+    const { value, grads } = tf.variableGrads(() => trainingLoss(r.model, batch), r.variables);
     r.variables.forEach((v, i) => r.slot.set(grads[v.name].dataSync() as Float32Array, r.offsets[i]));
     return value.dataSync()[0];
   });
