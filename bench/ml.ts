@@ -65,15 +65,18 @@ function trainCharsPerSec(arch: LoadedModel['metadata']['architecture'], steps: 
 /** The bar's architecture, 2x256, where the shipped model is another. */
 const barArchitecture = (arch: LoadedModel['metadata']['architecture']) => (arch.layers === 2 && arch.units === 256 ? undefined : { ...arch, layers: 2, units: 256 });
 
+/** Training chars/s of the shipped architecture and, where it is another, of the bar's 2x256. */
+function trainingSpeeds(arch: LoadedModel['metadata']['architecture']): { shipped: number; bar?: number } {
+  const bar = barArchitecture(arch);
+  return { shipped: trainCharsPerSec(arch, 4), ...(bar && { bar: trainCharsPerSec(bar, 4) }) };
+}
+
 /** Training speed alone (a child process of benchMlOn runs it with TensorFlow on one thread). */
 export async function benchTrainingOn(backend: BackendName, modelsDir: string, name: string): Promise<Row[]> {
   await initBackend('train', backend);
   const { metadata } = (await new ModelRegistry(modelsDir).resolveServable(name)).ref;
-  const bar = barArchitecture(metadata.architecture);
-  return [
-    { what: 'shipped', value: trainCharsPerSec(metadata.architecture, 4).toFixed(0) },
-    ...(bar ? [{ what: '2x256', value: trainCharsPerSec(bar, 4).toFixed(0) }] : []),
-  ];
+  const { shipped, bar } = trainingSpeeds(metadata.architecture);
+  return [{ what: 'shipped', value: shipped.toFixed(0) }, ...(bar === undefined ? [] : [{ what: '2x256', value: bar.toFixed(0) }])];
 }
 
 /** The training loop's step (clipped Adam) shared by `workers` replica threads, on one fixed batch of `b` rows. */
@@ -143,10 +146,9 @@ export async function benchMlOn(backend: BackendName, modelsDir: string, name: s
   const stepMs = best(10, step) * 1000;
   rows.push({ what: `one decode step of ${burstRows} rows (best of 10)`, value: `${stepMs.toFixed(1)} ms, ${((burstRows * 1000) / stepMs).toFixed(0)} chars/s` });
 
-  const trained = trainCharsPerSec(m.metadata.architecture, 4);
+  const { shipped: trained, bar } = trainingSpeeds(m.metadata.architecture);
   rows.push({ what: 'training seq 64 × batch 64 (wasm: bardbot kernels; tfjs-node: fused BlockLSTM)', value: `${trained.toFixed(0)} chars/s` });
-  const bar = barArchitecture(m.metadata.architecture);
-  if (bar) rows.push({ what: 'training 2x256 (bar ≥ 5,000 chars/s)', value: `${trainCharsPerSec(bar, 4).toFixed(0)} chars/s` });
+  if (bar !== undefined) rows.push({ what: 'training 2x256 (bar ≥ 5,000 chars/s)', value: `${bar.toFixed(0)} chars/s` });
   // Replicas are opt-in (workersFor defaults to 1): measure one per core, to see whether they pay here.
   const workers = backend === 'tensorflow' ? 1 : workersFor({ ...DEFAULT_TRAIN_CONFIG, workers: availableParallelism() });
   if (backend === 'tensorflow') {

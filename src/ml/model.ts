@@ -2,7 +2,7 @@
 // position (returnSequences), so each step of a sequence supervises training.
 import * as tf from '@tensorflow/tfjs';
 import { hasLstmSequenceKernel, lstmSequence } from './fused-lstm.js';
-import { makeRng } from './rng.js';
+import { makeRng, nextSeed } from './rng.js';
 
 export interface Architecture {
   vocabSize: number;
@@ -75,7 +75,7 @@ export function trainingLoss(model: tf.LayersModel, batch: TrainingBatch): tf.Sc
         const [kernel, recurrent, bias] = layer.trainableWeights.map((v) => v.read());
         h = lstmSequence(h as tf.Tensor3D, tf.concat([kernel, recurrent], 0) as tf.Tensor2D, bias as tf.Tensor1D);
       } else if (kind === 'Dropout') {
-        h = tf.dropout(h, (layer.getConfig() as { rate: number }).rate, undefined, Math.floor(maskSeed() * 2 ** 32));
+        h = tf.dropout(h, (layer.getConfig() as { rate: number }).rate, undefined, nextSeed(maskSeed));
       } else if (kind === 'LSTM' || kind === 'Dense') h = layer.apply(h, { training: true }) as tf.Tensor;
       else if (kind !== 'InputLayer') throw new Error(`training cannot run a ${kind} layer`);
     }

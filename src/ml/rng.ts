@@ -12,3 +12,8 @@ export function makeRng(seed: number = Date.now() ^ (Math.random() * 2 ** 32)): 
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A 32-bit seed drawn from `rng`, for a seeded generator of its own (makeRng, tfjs's seeded ops). */
+export function nextSeed(rng: Rng): number {
+  return Math.floor(rng() * 2 ** 32);
+}

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { CharDecoder } from '../ml/decoder.js';
 import { evaluateLoss } from '../ml/evaluate.js';
 import { buildModel, trainingLoss, type Architecture, type TrainingBatch } from '../ml/model.js';
-import { makeRng } from '../ml/rng.js';
+import { makeRng, nextSeed } from '../ml/rng.js';
 import { splitCorpus } from '../ml/corpus.js';
 import { Vocabulary } from '../ml/vocab.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -93,7 +93,7 @@ function sampleWindows(ids: Int32Array, c: TrainConfig, rng: () => number): Wind
     xs.set(ids.subarray(start, start + t), r * t);
     ys.set(ids.subarray(start + 1, start + t + 1), r * t);
   }
-  return { xs, ys, rows: b, seqLen: t, dropoutSeed: Math.floor(rng() * 2 ** 32) };
+  return { xs, ys, rows: b, seqLen: t, dropoutSeed: nextSeed(rng) };
 }
 
 /** The windows as the model's input, one-hot x [rows, seqLen, vocabSize], and the int32 targets y [rows, seqLen]. */

@@ -7,7 +7,7 @@
 // when the main thread asks for them (validation, checkpoints).
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { makeRng } from '../../ml/rng.js';
+import { makeRng, nextSeed } from '../../ml/rng.js';
 import { moduleUrl, startWorker } from '../../runtime/entry.js';
 import type { Windows } from '../loop.js';
 import type { FromReplica, TensorData, ToReplica } from './protocol.js';
@@ -117,7 +117,7 @@ export class Replicas {
     const replies = await Promise.all(
       this.handles.map((h, i) => {
         const [from, to] = [bounds[i] * seqLen, bounds[i + 1] * seqLen];
-        const windows = { xs: batch.xs.slice(from, to), ys: batch.ys.slice(from, to), rows: bounds[i + 1] - bounds[i], seqLen, dropoutSeed: Math.floor(maskSeed() * 2 ** 32) };
+        const windows = { xs: batch.xs.slice(from, to), ys: batch.ys.slice(from, to), rows: bounds[i + 1] - bounds[i], seqLen, dropoutSeed: nextSeed(maskSeed) };
         return h.ask({ type: 'step', windows }, 'gradients');
       }),
     );
