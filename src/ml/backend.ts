@@ -1,6 +1,6 @@
 // Chooses the tfjs backend once per process (or worker thread) for the job it
 // runs, and says why. Measured on 2 cores (`npm run bench`): tfjs-node trains
-// the 2x256 LSTM ~3.4x faster than wasm (TensorFlow's fused BlockLSTM,
+// the 2x256 LSTM ~3x faster than wasm (TensorFlow's fused BlockLSTM,
 // fused-lstm.ts), but wasm decodes a single request's
 // one-char steps ~4x faster (tfjs-node's per-op dispatch dominates a tiny
 // step). So by default training prefers tfjs-node and generation prefers
