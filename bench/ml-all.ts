@@ -4,13 +4,14 @@
 import { once } from 'node:events';
 import { BACKENDS } from '../src/ml/backend-names.js';
 import { forkModule, moduleUrl } from '../src/runtime/entry.js';
+import { ONE_TENSORFLOW_THREAD } from '../src/runtime/tensorflow-threads.js';
 import type { Row } from './ml.js';
 
 type Reply = { rows: Row[] } | { error: string };
 
-/** Runs bench/ml-backend.ts in a child process with `args` (and `env` added); resolves with its rows, or one row that says why there are none. */
-export async function measureIn(args: string[], env: Record<string, string> = {}): Promise<Row[]> {
-  const child = forkModule(moduleUrl('./ml-backend.js', import.meta.url), args, { env: { ...process.env, ...env } });
+/** Runs bench/ml-backend.ts in a child process with `args` and environment `env`; resolves with its rows, or one row that says why there are none. */
+export async function measureIn(args: string[], env: NodeJS.ProcessEnv): Promise<Row[]> {
+  const child = forkModule(moduleUrl('./ml-backend.js', import.meta.url), args, { env });
   const reply = await new Promise<Reply>((resolve) => {
     child.once('message', (m) => resolve(m as Reply));
     child.once('exit', (code, signal) => resolve({ error: `the bench process exited (${signal ?? `code ${code}`})` }));
@@ -23,7 +24,9 @@ export async function benchMl(modelsDir = 'models', name = 'shakespeare'): Promi
   const table = new Map<string, Record<string, string>>();
   // The pure-JS cpu backend is a last resort and too slow to be worth minutes here.
   for (const backend of BACKENDS.filter((b) => b !== 'cpu')) {
-    for (const { what, value } of await measureIn([backend, modelsDir, name])) table.set(what, { ...(table.get(what) ?? { what }), [backend]: value });
+    // tfjs-node as the bot and replicated training run it (runtime/tensorflow-threads.ts).
+    const env = backend === 'tensorflow' ? { ...process.env, ...ONE_TENSORFLOW_THREAD } : process.env;
+    for (const { what, value } of await measureIn([backend, modelsDir, name], env)) table.set(what, { ...(table.get(what) ?? { what }), [backend]: value });
   }
   return [...table.values()];
 }

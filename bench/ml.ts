@@ -14,6 +14,7 @@ import { ModelRegistry } from '../src/registry/registry.js';
 import { workersFor } from '../src/training/loop.js';
 import { Replicas } from '../src/training/parallel/coordinator.js';
 import { DEFAULT_TRAIN_CONFIG } from '../src/training/settings.js';
+import { ONE_TENSORFLOW_THREAD } from '../src/runtime/tensorflow-threads.js';
 import { measureIn } from './ml-all.js';
 
 export interface Row {
@@ -147,34 +148,44 @@ export async function benchMlOn(backend: BackendName, modelsDir: string, name: s
   rows.push({ what: `one decode step of ${burstRows} rows (best of 10)`, value: `${stepMs.toFixed(1)} ms, ${((burstRows * 1000) / stepMs).toFixed(0)} chars/s` });
 
   const { shipped: trained, bar } = trainingSpeeds(m.metadata.architecture);
-  rows.push({ what: 'training seq 64 × batch 64 (wasm: bardbot kernels; tfjs-node: fused BlockLSTM)', value: `${trained.toFixed(0)} chars/s` });
+  rows.push({ what: 'training seq 64 × batch 64, 1 thread (wasm: bardbot kernels; tfjs-node: fused BlockLSTM)', value: `${trained.toFixed(0)} chars/s` });
   if (bar !== undefined) rows.push({ what: 'training 2x256 (bar ≥ 5,000 chars/s)', value: `${bar.toFixed(0)} chars/s` });
-  // Replicas are opt-in (workersFor defaults to 1): measure one per core, to see whether they pay here.
-  const workers = backend === 'tensorflow' ? 1 : workersFor({ ...DEFAULT_TRAIN_CONFIG, workers: availableParallelism() });
-  if (backend === 'tensorflow') {
-    // tfjs-node trains on TensorFlow's own thread pool (no replicas): all cores against one, in a process of its own.
-    const single = await measureIn([backend, modelsDir, name, 'training'], { TF_NUM_INTRAOP_THREADS: '1', TF_NUM_INTEROP_THREADS: '1' });
-    const one = Number(single.find((r) => r.what === 'shipped')?.value);
-    rows.push(
-      { what: 'training seq 64 × batch 64, TensorFlow on 1 thread', value: Number.isFinite(one) ? `${one.toFixed(0)} chars/s` : single[0].value },
-      { what: `ratio ${availableParallelism()} TensorFlow threads / 1 (bar ≥ 1.6× at 2)`, value: Number.isFinite(one) ? `${(trained / one).toFixed(2)}×` : 'n/a' },
-    );
-  } else if (workers > 1) {
-    const parallel = await parallelTrainCharsPerSec(m.metadata.architecture, workers, 4);
+  const workers = workersFor({ ...DEFAULT_TRAIN_CONFIG, workers: availableParallelism() });
+  if (workers > 1) {
+    const arch = m.metadata.architecture;
+    const parallel = await parallelTrainCharsPerSec(arch, workers, 4);
     // What limits the ratio: a replica's own cost (thread, messages, the
     // shared-buffer copies) at the full batch, then at its share alone, so
     // that "share alone" vs "all together" is what the replicas cost each other.
-    const one = await parallelTrainCharsPerSec(m.metadata.architecture, 1, 4);
-    const share = await parallelTrainCharsPerSec(m.metadata.architecture, 1, 4, 64 / workers);
+    const one = await parallelTrainCharsPerSec(arch, 1, 4);
+    const share = await parallelTrainCharsPerSec(arch, 1, 4, 64 / workers);
+    // The shipped model's own batch: each replica's share is larger, and so more efficient.
+    const shippedBatch = Number(m.metadata.training.config.batchSize) || 64;
+    const atShipped = shippedBatch === 64 ? undefined : { all: await parallelTrainCharsPerSec(arch, workers, 4, shippedBatch), one: await parallelTrainCharsPerSec(arch, 1, 4, shippedBatch) };
     rows.push(
-      { what: `training seq 64 × batch 64, ${workers} worker threads (data-parallel)`, value: `${parallel.toFixed(0)} chars/s` },
-      { what: `ratio ${workers} workers / 1 thread (bar ≥ 1.6× at 2)`, value: `${(parallel / trained).toFixed(2)}×` },
+      { what: `training seq 64 × batch 64, ${workers} replica threads (data-parallel, the default)`, value: `${parallel.toFixed(0)} chars/s` },
+      { what: `ratio ${workers} replicas / 1 thread (bar ≥ 1.6× at 2)`, value: `${(parallel / trained).toFixed(2)}×` },
       { what: 'profile: 1 replica thread, batch 64 / main thread', value: `${one.toFixed(0)} chars/s, ${(one / trained).toFixed(2)}×` },
       { what: `profile: 1 replica thread, batch ${64 / workers} (its share), alone`, value: `${share.toFixed(0)} chars/s, ${(share / one).toFixed(2)}× batch 64` },
       { what: `profile: ${workers} replicas together / ${workers} × one share alone`, value: `${(parallel / (workers * share)).toFixed(2)}×` },
+      ...(atShipped
+        ? [
+            { what: `training at the shipped model's batch (${shippedBatch}), ${workers} replicas / 1 replica`, value: `${atShipped.all.toFixed(0)} / ${atShipped.one.toFixed(0)} chars/s: ${(atShipped.all / atShipped.one).toFixed(2)}×` },
+          ]
+        : []),
     );
   } else {
     rows.push({ what: 'training on worker threads', value: 'skipped: one core' });
+  }
+  if (backend === 'tensorflow') {
+    // This process runs TensorFlow on one thread, as the bot and replicated training do; the alternative is TensorFlow's own threads, in a process of its own.
+    const ownThreads = Object.fromEntries(Object.entries(process.env).filter(([k]) => !(k in ONE_TENSORFLOW_THREAD)));
+    const own = await measureIn([backend, modelsDir, name, 'training'], ownThreads);
+    const threads = Number(own.find((r) => r.what === 'shipped')?.value);
+    rows.push({
+      what: `training seq 64 × batch 64, 1 worker on TensorFlow's own ${availableParallelism()} threads`,
+      value: Number.isFinite(threads) ? `${threads.toFixed(0)} chars/s, ${(threads / trained).toFixed(2)}× 1 thread` : own[0].value,
+    });
   }
   if (backend === 'wasm') {
     restoreStockKernels();

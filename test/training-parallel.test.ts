@@ -1,5 +1,5 @@
 import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -37,9 +37,9 @@ function expectSameRun(a: { result: TrainResult; losses: number[] }, b: { result
 
 // Several runs a test, each starting its worker threads: minutes on a loaded 2-core machine.
 describe('data-parallel training', { timeout: 240_000 }, () => {
-  it('trains the same model with 2 workers as with 1, step for step', async () => {
-    const one = await run({ ...SMALL, workers: 1 });
-    const two = await run({ ...SMALL, workers: 2 });
+  it('trains the same model with 2 workers as with 1, step for step, dropout masks included', async () => {
+    const one = await run({ ...SMALL, dropout: 0.2, workers: 1 });
+    const two = await run({ ...SMALL, dropout: 0.2, workers: 2 });
     expect(one.losses).toHaveLength(2 * 24);
     expectSameRun(one, two);
     // And the model moved: the comparison is not between two untrained models.
@@ -101,9 +101,10 @@ describe('data-parallel training', { timeout: 240_000 }, () => {
     }
   });
 
-  it('runs one thread unless asked for more, and never more replicas than the rows of a batch', () => {
+  it('runs one replica per core unless told, and never more replicas than the rows of a batch', () => {
     expect(workersFor({ ...SMALL, workers: 3 })).toBe(3);
     expect(workersFor({ ...SMALL, workers: 30 })).toBe(SMALL.batchSize);
-    expect(workersFor({ ...SMALL, workers: undefined })).toBe(1);
+    expect(workersFor({ ...SMALL, workers: undefined })).toBe(Math.min(availableParallelism(), SMALL.batchSize));
+    expect(workersFor({ ...SMALL, workers: undefined, batchSize: 1 })).toBe(1);
   });
 });

@@ -9,6 +9,7 @@ import { log } from '../log.js';
 import { initBackend } from '../ml/backend.js';
 import { readCorpus } from '../ml/corpus.js';
 import { ModelRegistry, METRICS_FILE } from '../registry/registry.js';
+import { tensorflowThreadsFor } from '../training/loop.js';
 import { trainAndPublish } from '../training/pipeline.js';
 import { DEFAULT_TRAIN_CONFIG, presetNames, readPreset, trainSettings, type TrainConfig, type TrainSetting } from '../training/settings.js';
 import { cliProgram, corpusPath, fromConfig, main, numberArg, type ModelFlags } from './program.js';
@@ -57,6 +58,7 @@ await main('train', async () => {
   const given = settingFlags.filter((f) => program.getOptionValueSource(f.attribute) === 'cli');
   const config: TrainConfig = { ...(preset?.config ?? DEFAULT_TRAIN_CONFIG), ...Object.fromEntries(given.map((f) => [f.key, program.getOptionValue(f.attribute)])) };
 
+  tensorflowThreadsFor(config.workers);
   const backend = await initBackend('train');
   const corpus = await readCorpus(corpusPath(flags, env));
   const runDir = path.join(flags.runs, flags.name);

@@ -54,6 +54,23 @@ export interface TrainingBatch {
   y: tf.Tensor2D;
   /** Seeds the batch's dropout masks: fresh at every step, the same in a rerun. */
   dropoutSeed: number;
+  /** Where these rows start in the whole batch, when they are a replica's share of it (default 0). */
+  firstRow?: number;
+}
+
+/**
+ * Inverted dropout whose mask is drawn row by row from (seed, row): a
+ * replica's share of a batch draws exactly the masks the whole batch would,
+ * so data-parallel training takes the single-thread step, and the time-major
+ * fused path draws what the batch-major layers do.
+ */
+function dropoutByRow(h: tf.Tensor, rate: number, seed: number, firstRow: number, timeMajor: boolean): tf.Tensor {
+  if (rate === 0) return h;
+  const [a, b, units] = h.shape;
+  const [steps, rows] = timeMajor ? [a, b] : [b, a];
+  const masks = Array.from({ length: rows }, (_, r) => tf.randomUniform([steps, units], 0, 1, 'float32', `${seed}:${firstRow + r}`));
+  const keep = tf.cast(tf.greaterEqual(tf.stack(masks, timeMajor ? 1 : 0), rate), 'float32');
+  return tf.mul(h, tf.div(keep, 1 - rate));
 }
 
 /**
@@ -75,7 +92,7 @@ export function trainingLoss(model: tf.LayersModel, batch: TrainingBatch): tf.Sc
         const [kernel, recurrent, bias] = layer.trainableWeights.map((v) => v.read());
         h = lstmSequence(h as tf.Tensor3D, tf.concat([kernel, recurrent], 0) as tf.Tensor2D, bias as tf.Tensor1D);
       } else if (kind === 'Dropout') {
-        h = tf.dropout(h, (layer.getConfig() as { rate: number }).rate, undefined, nextSeed(maskSeed));
+        h = dropoutByRow(h, (layer.getConfig() as { rate: number }).rate, nextSeed(maskSeed), batch.firstRow ?? 0, fused);
       } else if (kind === 'LSTM' || kind === 'Dense') h = layer.apply(h, { training: true }) as tf.Tensor;
       else if (kind !== 'InputLayer') throw new Error(`training cannot run a ${kind} layer`);
     }

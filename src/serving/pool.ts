@@ -10,11 +10,12 @@ import type { Worker } from 'node:worker_threads';
 import { log } from '../log.js';
 import { GenerationInputError, type GenerationRequest } from '../ml/generate.js';
 import { moduleUrl, startWorker } from '../runtime/entry.js';
+import { oneTensorflowThread } from '../runtime/tensorflow-threads.js';
 import type { FromWorker, ToWorker, VersionToLoad } from './protocol.js';
 import { LoadFailedError, ModelLoadingError, QueueFullError, WorkerFailedError, type GenerateResult } from './types.js';
 
 export interface PoolOptions {
-  /** Worker threads decoding in parallel (each single-threaded); default: one per core (os.availableParallelism()). */
+  /** Worker threads decoding in parallel (each single-threaded, TensorFlow too); default: one per core (os.availableParallelism()). */
   workers?: number;
   /** Requests in flight before new ones are refused with QueueFullError. */
   maxQueue: number;
@@ -115,6 +116,8 @@ export class WorkerPool extends EventEmitter<PoolEvents> {
   /** Starts the workers; rejects if one fails before it is ready (a broken install is reported at start). */
   static async start(options: PoolOptions): Promise<WorkerPool> {
     const defaults = { requestTimeoutMs: 120_000, loadTimeoutMs: 60_000, progressMs: 500, restartDelayMs: 250 };
+    // Each worker is one core's worth of decoding, TensorFlow's ops included.
+    oneTensorflowThread();
     // `workers: undefined` (GEN_WORKERS unset) means the default too.
     const pool = new WorkerPool({ ...defaults, ...options, workers: options.workers ?? availableParallelism() });
     for (let i = 0; i < pool.opts.workers; i++) pool.spawn(i);

@@ -3,6 +3,7 @@
 // warmup + cosine learning-rate schedule, validation every epoch, best weights
 // kept, early stopping, and checkpoints to resume from. With several workers
 // each step's batch is shared out to replicas on worker threads (parallel/).
+import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { CharDecoder } from '../ml/decoder.js';
 import { evaluateLoss } from '../ml/evaluate.js';
@@ -12,6 +13,7 @@ import { splitCorpus } from '../ml/corpus.js';
 import { Vocabulary } from '../ml/vocab.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { TrainMeter, type StepReading } from './meter.js';
+import { oneTensorflowThread } from '../runtime/tensorflow-threads.js';
 import { Replicas } from './parallel/coordinator.js';
 import type { TrainConfig } from './settings.js';
 
@@ -80,8 +82,9 @@ export interface Windows {
   ys: Int32Array;
   rows: number;
   seqLen: number;
-  /** Seeds the batch's dropout masks (TrainingBatch). */
+  /** Seeds the batch's dropout masks, and where these rows start in it (TrainingBatch). */
   dropoutSeed: number;
+  firstRow?: number;
 }
 
 function sampleWindows(ids: Int32Array, c: TrainConfig, rng: () => number): Windows {
@@ -102,19 +105,32 @@ export function batchTensors(w: Windows, vocabSize: number): TrainingBatch {
     x: tf.oneHot(tf.tensor2d(w.xs, [w.rows, w.seqLen], 'int32'), vocabSize).toFloat() as tf.Tensor3D,
     y: tf.tensor2d(w.ys, [w.rows, w.seqLen], 'int32'),
     dropoutSeed: w.dropoutSeed,
+    firstRow: w.firstRow,
   }));
 }
 
+/** Replicas a run asks for before its batch size is known: the setting, else one per core. */
+const askedWorkers = (workers: number | undefined) => workers ?? availableParallelism();
+
 /**
- * Worker threads for a run: the setting, else 1. Replicas are opt-in until
- * they pay: on the 2-core wasm machines two of them trained 2x256 at 0.91x
- * one thread (npm run bench, quiet machine). On tfjs-node stay at 1: TF's own
- * thread pool already uses every core for each op, and its native addon does
- * not load in more than one thread (tensorflow/tfjs#2079, #8388). Never more
- * replicas than rows in a batch.
+ * Worker threads for a run: the setting, else one per core, never more than
+ * rows in a batch. Measured on 2 cores (`npm run bench`, 2x512): on tfjs-node
+ * two replicas with TensorFlow on one thread each train faster than one
+ * thread and than TensorFlow's own two threads (whose ops at these sizes gain
+ * 1.15x); on wasm, where an op always runs on one thread, replicas are the
+ * only way onto a second core.
  */
 export function workersFor(c: TrainConfig): number {
-  return Math.max(1, Math.min(c.workers ?? 1, c.batchSize));
+  return Math.max(1, Math.min(askedWorkers(c.workers), c.batchSize));
+}
+
+/**
+ * For a training process that asks for `workers` replicas, before tfjs-node
+ * loads: the replicas are its parallelism, so each runs TensorFlow's ops on
+ * its own thread (runtime/tensorflow-threads.ts).
+ */
+export function tensorflowThreadsFor(workers: number | undefined): void {
+  if (askedWorkers(workers) > 1) oneTensorflowThread();
 }
 
 /** Scales gradients so their global L2 norm is at most `clipNorm`. */

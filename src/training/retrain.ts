@@ -14,7 +14,7 @@ import { log } from '../log.js';
 import { loadFromRegistry, type LoadedModel } from '../registry/loader.js';
 import { ModelRegistry, type ModelMetadata } from '../registry/registry.js';
 import { gate, lossOn, scoreIncumbent, type Incumbent } from './gate.js';
-import type { StepProgress, StopReason } from './loop.js';
+import { tensorflowThreadsFor, type StepProgress, type StopReason } from './loop.js';
 import { trainAndPublish } from './pipeline.js';
 import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from './settings.js';
 
@@ -108,6 +108,7 @@ function warmStartProblem(serving: Serving, vocab: Vocabulary, config: TrainConf
 }
 
 export async function retrain(job: RetrainJob, { signal, onProgress }: RetrainHooks = {}): Promise<RetrainResult> {
+  tensorflowThreadsFor(job.train?.workers);
   const backend = await initBackend('train');
   const registry = new ModelRegistry(job.modelsDir);
   const corpus = await readCorpus(job.corpusDir);

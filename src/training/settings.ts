@@ -34,7 +34,7 @@ export const trainSettings = z.object({
   seed: whole().default(42).describe('random seed of the initial weights and of the batches'),
   valFraction: positive().lt(1, { error: 'must be below 1' }).default(0.1).describe('held-out fraction at the end of the corpus'),
   evalStreams: whole(1).default(64).describe('parallel streams when scoring the held-out text'),
-  workers: whole(1).optional().describe('worker threads that share each batch, gradients averaged (default 1: on 2 wasm cores two replicas measured 0.91x one thread; keep 1 on tfjs-node)'),
+  workers: whole(1).optional().describe('worker threads that share each batch, gradients averaged (default: one per core)'),
 });
 
 export type TrainConfig = z.output<typeof trainSettings>;

@@ -23,7 +23,9 @@ import { loadVersion } from '../../src/registry/loader.js';
 import { ServingManager } from '../../src/serving/manager.js';
 import { WorkerPool } from '../../src/serving/pool.js';
 import { PointerSource } from '../../src/serving/source.js';
+import { train } from '../../src/training/loop.js';
 import { retrain } from '../../src/training/retrain.js';
+import { DEFAULT_TRAIN_CONFIG } from '../../src/training/settings.js';
 import { makeLayout } from '../helpers/retrain-fixture.js';
 import type { TrainSide, UseSide } from './on-backend.js';
 
@@ -149,6 +151,24 @@ describe.skipIf(!available)('tfjs-node parity', () => {
     // The forward's saved outputs go with the gradient: nothing is left behind.
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([model, ids, x, y] as never);
+  });
+
+  it('trains the same model on 2 tfjs-node replicas as on 1 thread, with dropout, step for step', async () => {
+    expect((await initBackend('train')).name).toBe('tensorflow');
+    const config = { ...DEFAULT_TRAIN_CONFIG, layers: 2, units: 16, dropout: 0.2, seqLen: 12, batchSize: 8, epochs: 2, warmupSteps: 3, evalStreams: 4 };
+    const text = 'To be, or not to be, that is the question:\n'.repeat(60);
+    const runs = [];
+    for (const workers of [1, 2]) {
+      const losses: number[] = [];
+      runs.push({ losses, result: await train({ text, config: { ...config, workers }, onStep: (p) => losses.push(p.loss) }) });
+    }
+    const [one, two] = runs;
+    expect(two.losses).toHaveLength(48);
+    expect(Math.max(...one.losses.map((l, i) => Math.abs(l - two.losses[i])))).toBeLessThan(1e-4);
+    expect(two.result.valLoss).toBeCloseTo(one.result.valLoss, 4);
+    // The model moved: not two untrained models compared.
+    expect(one.result.metrics[1].trainLoss).toBeLessThan(one.result.metrics[0].trainLoss - 0.1);
+    for (const r of runs) r.result.model.dispose();
   });
 
   it('serves from wasm and tfjs-node together when generation is not pinned: lone rows on wasm, batches on the fused cell', async () => {

@@ -7,7 +7,6 @@
 // when the main thread asks for them (validation, checkpoints).
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
-import { makeRng, nextSeed } from '../../ml/rng.js';
 import { moduleUrl, startWorker } from '../../runtime/entry.js';
 import type { Windows } from '../loop.js';
 import type { FromReplica, TensorData, ToReplica } from './protocol.js';
@@ -112,12 +111,11 @@ export class Replicas {
     const { rows, seqLen } = batch;
     const n = this.handles.length;
     const bounds = Array.from({ length: n + 1 }, (_, i) => Math.round((i * rows) / n));
-    // Each share draws masks of its own rows.
-    const maskSeed = makeRng(batch.dropoutSeed);
+    // Dropout masks are drawn per row of the whole batch (trainingLoss), so each share draws its rows' own.
     const replies = await Promise.all(
       this.handles.map((h, i) => {
         const [from, to] = [bounds[i] * seqLen, bounds[i + 1] * seqLen];
-        const windows = { xs: batch.xs.slice(from, to), ys: batch.ys.slice(from, to), rows: bounds[i + 1] - bounds[i], seqLen, dropoutSeed: nextSeed(maskSeed) };
+        const windows = { xs: batch.xs.slice(from, to), ys: batch.ys.slice(from, to), rows: bounds[i + 1] - bounds[i], seqLen, dropoutSeed: batch.dropoutSeed, firstRow: bounds[i] };
         return h.ask({ type: 'step', windows }, 'gradients');
       }),
     );
