@@ -82,8 +82,7 @@ export async function writePassage(
   // Checked here as well as by Discord (which a client can bypass), so a bad
   // request is refused privately before anything public is posted.
   generator.validate(params);
-  await invocation.defer();
-  const result = await streamed(invocation, (onText) => generator.generate(params, { onText }));
+  const result = await streamed(invocation, invocation.defer(), (onText) => generator.generate(params, { onText }));
   await invocation.edit(passage(invocation, result, seed.length, settings, [note, madeBy && versionNote(invocation, madeBy, result.version)]));
 }
 
@@ -101,26 +100,38 @@ export async function execute(invocation: Invocation, services: Services): Promi
 const LIVE_CHARS = 1800;
 
 /**
- * Runs `generate` showing the text as it comes when it takes long enough to
- * matter (see StreamedEdits); the caller makes the final edit.
+ * `work`'s result once `acknowledged` (the defer) has gone through too.
+ * Writing starts while the acknowledgement is on its way rather than after
+ * its round trip; either failure is reported only once both have settled, so
+ * an error reply never races the defer.
  */
-async function streamed(
+async function afterAcknowledged<T>(acknowledged: Promise<void>, work: Promise<T>): Promise<T> {
+  const [ack, result] = await Promise.allSettled([acknowledged, work]);
+  if (ack.status === 'rejected') throw ack.reason;
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
+}
+
+/**
+ * Runs `generate` (from the moment the defer is sent) showing the text as it
+ * comes when it takes long enough to matter (see StreamedEdits); the caller
+ * makes the final edit.
+ */
+function streamed(
   invocation: Invocation,
+  acknowledged: Promise<void>,
   generate: (onText?: (textSoFar: string) => void) => Promise<GenerateResult>,
   show: (textSoFar: string) => string = (soFar) => soFar,
 ): Promise<GenerateResult> {
-  if (!invocation.live) return generate();
+  if (!invocation.live) return afterAcknowledged(acknowledged, generate());
   const writing = text(invocation.locale, 'writing');
-  const live = new StreamedEdits((textSoFar) => {
+  const live = new StreamedEdits(async (textSoFar) => {
+    await acknowledged;
     const soFar = show(textSoFar);
     const shown = soFar.length > LIVE_CHARS ? '…' + soFar.slice(-LIVE_CHARS) : soFar;
     return invocation.edit({ content: passageReply(shown, writing, '', [], invocation.locale).content });
   });
-  try {
-    return await generate(live.onText);
-  } finally {
-    await live.finish();
-  }
+  return afterAcknowledged(acknowledged, generate(live.onText)).finally(() => live.finish());
 }
 
 /** The pressed message's passage, or a note that it has none. */
@@ -148,14 +159,14 @@ async function carryOn(invocation: Invocation, { generator }: Services): Promise
   const { seed, note } = forgivingSeed(before, generator, invocation.locale, { tail: true });
   const params: GenerationRequest = { ...settings, seed, ending: 'line' };
   generator.validate(params);
-  await invocation.deferUpdate();
+  const acknowledged = invocation.deferUpdate();
   // Shown as it is written only where it will stay: in the pressed message,
   // when the passage and the longest continuation fit there whole.
   const longest = params.length + Math.ceil(params.length * ENDING_SLACK);
   const result =
     before.length + longest <= LIVE_CHARS
-      ? await streamed(invocation, (onText) => generator.generate(params, { onText }), (soFar) => before + soFar.slice(seed.length))
-      : await generator.generate(params);
+      ? await streamed(invocation, acknowledged, (onText) => generator.generate(params, { onText }), (soFar) => before + soFar.slice(seed.length))
+      : await afterAcknowledged(acknowledged, generator.generate(params));
   const added = result.text.slice(seed.length);
   const notes = [note, versionNote(invocation, version, result.version)];
   const inPlace = passage(invocation, { ...result, text: before + added }, Number(seedLength), settings, notes);
