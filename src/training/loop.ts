@@ -114,11 +114,11 @@ const askedWorkers = (workers: number | undefined) => workers ?? availableParall
 
 /**
  * Worker threads for a run: the setting, else one per core, never more than
- * rows in a batch. Measured on 2 cores (`npm run bench`, 2x512): on tfjs-node
- * two replicas with TensorFlow on one thread each train faster than one
- * thread and than TensorFlow's own two threads (whose ops at these sizes gain
- * 1.15x); on wasm, where an op always runs on one thread, replicas are the
- * only way onto a second core.
+ * rows in a batch. Measured on 2 cores (2x512): on wasm, where an op always
+ * runs on one thread, two replicas train 1.33x one thread; on tfjs-node, at
+ * the shipped batch of 128, two replicas with TensorFlow on one thread each
+ * train 1.03-1.09x one worker on TensorFlow's own two threads (at batch 64,
+ * 0.95x), so replicas there too.
  */
 export function workersFor(c: TrainConfig): number {
   return Math.max(1, Math.min(askedWorkers(c.workers), c.batchSize));
