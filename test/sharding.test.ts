@@ -81,8 +81,12 @@ describe('SHARD_COUNT=2: a ShardingManager with two shard processes', () => {
     });
     await waitFor(() => lines(bot).some((l) => l.msg === 'every shard is connected') || bot.child.exitCode !== null, 200_000, `both shards to connect; output:\n${bot.output()}`);
     expect(bot.child.exitCode).toBeNull();
-    for (const l of lines(bot)) if (l.msg === 'HTTP server listening' && typeof l.shard === 'number') ports[l.shard] = l.port!;
-    await waitFor(() => ports.length === 2 && ports.every(Boolean), 10_000, `both shards' HTTP servers; output:\n${bot.output()}`);
+    // A shard's own lines come through its stdout, which may trail the manager's word over IPC.
+    const shardsLogged = () => {
+      for (const l of lines(bot)) if (l.msg === 'HTTP server listening' && typeof l.shard === 'number') ports[l.shard] = l.port!;
+      return ports.length === 2 && ports.every(Boolean) && lines(bot).filter((l) => l.msg === 'connected to Discord').length === 2;
+    };
+    await waitFor(shardsLogged, 10_000, `both shards' HTTP servers and connections; output:\n${bot.output()}`);
   }, 240_000);
 
   afterAll(async () => {
