@@ -14,7 +14,7 @@ import { ModelRegistry } from '../src/registry/registry.js';
 import { workersFor } from '../src/training/loop.js';
 import { Replicas } from '../src/training/parallel/coordinator.js';
 import { DEFAULT_TRAIN_CONFIG } from '../src/training/settings.js';
-import { ONE_TENSORFLOW_THREAD } from '../src/runtime/tensorflow-threads.js';
+import { withoutTensorflowThreads } from '../src/runtime/tensorflow-threads.js';
 import { measureIn } from './ml-all.js';
 
 export interface Row {
@@ -41,8 +41,29 @@ function windowMethod(m: LoadedModel, seed: string, length: number): string {
   return m.vocab.decode(ids);
 }
 
+/**
+ * A training measurement's length: at least `steps` steps and at least
+ * `seconds`, so that a fast step is timed over many and a slow one (wasm's
+ * stock kernels: a minute) over few. Returns steps per second.
+ */
+interface Budget {
+  steps: number;
+  seconds: number;
+}
+const TRAINING_BUDGET: Budget = { steps: 3, seconds: 12 };
+
+async function stepsPerSec(step: () => unknown, { steps, seconds: minSeconds }: Budget): Promise<number> {
+  const t0 = performance.now();
+  let done = 0;
+  while (done < steps || seconds(t0) < minSeconds) {
+    await step();
+    done++;
+  }
+  return done / seconds(t0);
+}
+
 /** The training step's forward and backward (trainingLoss: on tfjs-node the fused sequence op) with Adam, on one fixed batch. */
-function trainCharsPerSec(arch: LoadedModel['metadata']['architecture'], steps: number): number {
+async function trainCharsPerSec(arch: LoadedModel['metadata']['architecture'], budget: Budget): Promise<number> {
   const model = buildModel(arch, 1);
   const optimizer = tf.train.adam(1e-3);
   const [b, t] = [64, 64];
@@ -56,9 +77,7 @@ function trainCharsPerSec(arch: LoadedModel['metadata']['architecture'], steps: 
     loss.dispose();
   };
   stepOnce(); // warm-up
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) stepOnce();
-  const cps = (steps * b * t) / seconds(t0);
+  const cps = (await stepsPerSec(stepOnce, budget)) * b * t;
   tf.dispose([model, optimizer, ids, x, y] as never);
   return cps;
 }
@@ -67,21 +86,21 @@ function trainCharsPerSec(arch: LoadedModel['metadata']['architecture'], steps: 
 const barArchitecture = (arch: LoadedModel['metadata']['architecture']) => (arch.layers === 2 && arch.units === 256 ? undefined : { ...arch, layers: 2, units: 256 });
 
 /** Training chars/s of the shipped architecture and, where it is another, of the bar's 2x256. */
-function trainingSpeeds(arch: LoadedModel['metadata']['architecture']): { shipped: number; bar?: number } {
+async function trainingSpeeds(arch: LoadedModel['metadata']['architecture']): Promise<{ shipped: number; bar?: number }> {
   const bar = barArchitecture(arch);
-  return { shipped: trainCharsPerSec(arch, 4), ...(bar && { bar: trainCharsPerSec(bar, 4) }) };
+  return { shipped: await trainCharsPerSec(arch, TRAINING_BUDGET), ...(bar && { bar: await trainCharsPerSec(bar, TRAINING_BUDGET) }) };
 }
 
 /** Training speed alone (a child process of benchMlOn runs it with TensorFlow on one thread). */
 export async function benchTrainingOn(backend: BackendName, modelsDir: string, name: string): Promise<Row[]> {
   await initBackend('train', backend);
   const { metadata } = (await new ModelRegistry(modelsDir).resolveServable(name)).ref;
-  const { shipped, bar } = trainingSpeeds(metadata.architecture);
+  const { shipped, bar } = await trainingSpeeds(metadata.architecture);
   return [{ what: 'shipped', value: shipped.toFixed(0) }, ...(bar === undefined ? [] : [{ what: '2x256', value: bar.toFixed(0) }])];
 }
 
 /** The training loop's step (clipped Adam) shared by `workers` replica threads, on one fixed batch of `b` rows. */
-async function parallelTrainCharsPerSec(arch: LoadedModel['metadata']['architecture'], workers: number, steps: number, b = 64): Promise<number> {
+async function parallelTrainCharsPerSec(arch: LoadedModel['metadata']['architecture'], workers: number, b = 64): Promise<number> {
   const model = buildModel(arch, 1);
   const optimizer = tf.train.adam(1e-3);
   const replicas = await Replicas.start(workers, model, optimizer);
@@ -92,9 +111,7 @@ async function parallelTrainCharsPerSec(arch: LoadedModel['metadata']['architect
     const batch = { xs: ids(), ys: ids(), rows: b, seqLen: t, dropoutSeed: 1 };
     // Each replica is a fresh isolate: its JIT needs a few steps before the times settle.
     for (let i = 0; i < 3; i++) await replicas.step(batch, 1e-3, 5);
-    const t0 = performance.now();
-    for (let i = 0; i < steps; i++) await replicas.step(batch, 1e-3, 5);
-    return (steps * b * t) / seconds(t0);
+    return (await stepsPerSec(() => replicas.step(batch, 1e-3, 5), TRAINING_BUDGET)) * b * t;
   } finally {
     await replicas.terminate();
     model.dispose();
@@ -147,21 +164,21 @@ export async function benchMlOn(backend: BackendName, modelsDir: string, name: s
   const stepMs = best(10, step) * 1000;
   rows.push({ what: `one decode step of ${burstRows} rows (best of 10)`, value: `${stepMs.toFixed(1)} ms, ${((burstRows * 1000) / stepMs).toFixed(0)} chars/s` });
 
-  const { shipped: trained, bar } = trainingSpeeds(m.metadata.architecture);
+  const { shipped: trained, bar } = await trainingSpeeds(m.metadata.architecture);
   rows.push({ what: 'training seq 64 × batch 64, 1 thread (wasm: bardbot kernels; tfjs-node: fused BlockLSTM)', value: `${trained.toFixed(0)} chars/s` });
   if (bar !== undefined) rows.push({ what: 'training 2x256 (bar ≥ 5,000 chars/s)', value: `${bar.toFixed(0)} chars/s` });
   const workers = workersFor({ ...DEFAULT_TRAIN_CONFIG, workers: availableParallelism() });
   if (workers > 1) {
     const arch = m.metadata.architecture;
-    const parallel = await parallelTrainCharsPerSec(arch, workers, 4);
+    const parallel = await parallelTrainCharsPerSec(arch, workers);
     // What limits the ratio: a replica's own cost (thread, messages, the
     // shared-buffer copies) at the full batch, then at its share alone, so
     // that "share alone" vs "all together" is what the replicas cost each other.
-    const one = await parallelTrainCharsPerSec(arch, 1, 4);
-    const share = await parallelTrainCharsPerSec(arch, 1, 4, 64 / workers);
+    const one = await parallelTrainCharsPerSec(arch, 1);
+    const share = await parallelTrainCharsPerSec(arch, 1, 64 / workers);
     // The shipped model's own batch: each replica's share is larger, and so more efficient.
     const shippedBatch = Number(m.metadata.training.config.batchSize) || 64;
-    const atShipped = shippedBatch === 64 ? undefined : { all: await parallelTrainCharsPerSec(arch, workers, 4, shippedBatch), one: await parallelTrainCharsPerSec(arch, 1, 4, shippedBatch) };
+    const atShipped = shippedBatch === 64 ? undefined : { all: await parallelTrainCharsPerSec(arch, workers, shippedBatch), one: await parallelTrainCharsPerSec(arch, 1, shippedBatch) };
     rows.push(
       { what: `training seq 64 × batch 64, ${workers} replica threads (data-parallel, the default)`, value: `${parallel.toFixed(0)} chars/s` },
       { what: `ratio ${workers} replicas / 1 thread (bar ≥ 1.6× at 2)`, value: `${(parallel / trained).toFixed(2)}×` },
@@ -179,8 +196,7 @@ export async function benchMlOn(backend: BackendName, modelsDir: string, name: s
   }
   if (backend === 'tensorflow') {
     // This process runs TensorFlow on one thread, as the bot and replicated training do; the alternative is TensorFlow's own threads, in a process of its own.
-    const ownThreads = Object.fromEntries(Object.entries(process.env).filter(([k]) => !(k in ONE_TENSORFLOW_THREAD)));
-    const own = await measureIn([backend, modelsDir, name, 'training'], ownThreads);
+    const own = await measureIn([backend, modelsDir, name, 'training'], withoutTensorflowThreads(process.env));
     const threads = Number(own.find((r) => r.what === 'shipped')?.value);
     rows.push({
       what: `training seq 64 × batch 64, 1 worker on TensorFlow's own ${availableParallelism()} threads`,
@@ -189,7 +205,7 @@ export async function benchMlOn(backend: BackendName, modelsDir: string, name: s
   }
   if (backend === 'wasm') {
     restoreStockKernels();
-    const stock = trainCharsPerSec(m.metadata.architecture, 1);
+    const stock = await trainCharsPerSec(m.metadata.architecture, { steps: 1, seconds: 0 });
     registerWasmKernels();
     rows.push(
       { what: 'training seq 64 × batch 64, stock wasm kernels', value: `${stock.toFixed(0)} chars/s` },

@@ -40,6 +40,12 @@ describe("TensorFlow's threads", () => {
     expect(childEnv()).not.toHaveProperty('TF_NUM_INTEROP_THREADS');
   });
 
+  it("strips both variables, whoever set them, for a process that is to run on TensorFlow's own threads", async () => {
+    const { withoutTensorflowThreads } = await fresh();
+    const env = withoutTensorflowThreads({ PATH: '/bin', TF_NUM_INTRAOP_THREADS: '3', TF_NUM_INTEROP_THREADS: '1' });
+    expect(env).toEqual({ PATH: '/bin' });
+  });
+
   it('a training process with replicas runs TensorFlow on one thread each; one with a single worker keeps its threads', async () => {
     const { tensorflowThreadsFor } = await import('../src/training/loop.js');
     tensorflowThreadsFor(1);

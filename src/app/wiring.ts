@@ -43,7 +43,14 @@ export interface App {
  */
 export async function startApp(config: Config): Promise<App> {
   const registry = new ModelRegistry(config.MODELS_DIR);
-  const [commands, pool] = await Promise.all([loadCommands(), WorkerPool.start({ workers: config.GEN_WORKERS, maxQueue: config.GEN_MAX_QUEUE })]);
+  const [loaded, started] = await Promise.allSettled([loadCommands(), WorkerPool.start({ workers: config.GEN_WORKERS, maxQueue: config.GEN_MAX_QUEUE })]);
+  if (loaded.status === 'rejected') {
+    // The workers would keep the process alive after the error is reported.
+    if (started.status === 'fulfilled') await started.value.close(0);
+    throw loaded.reason;
+  }
+  if (started.status === 'rejected') throw started.reason;
+  const [commands, pool] = [loaded.value, started.value];
   const manager = new ServingManager(pool);
   const source = new PointerSource(registry, config.MODEL_NAME);
   const sync = async () => {

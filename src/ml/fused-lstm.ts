@@ -4,15 +4,20 @@
 // - Generation: LSTMBlockCell, one step of a batch ([x, h] matMul plus every
 //   gate, one op). A 200-row step of the 2x512 model takes 14 ms, against
 //   36 ms with the decoder's JS gate loop on tfjs-node and 72 ms on wasm.
-// - Training: BlockLSTMV2 runs a layer over the whole sequence and
-//   BlockLSTMGradV2 is its gradient, so a layer costs two ops a batch.
+// - Training: BlockLSTMV2 runs a layer over the whole sequence, one op. Its
+//   gradient is not BlockLSTMGradV2: that op adds each step's weight gradient
+//   into the [input+units, 4*units] accumulator, a pass over the whole matrix
+//   per step whatever the batch (2x512, seq 64, one thread: 0.49 s a layer at
+//   8 rows, 0.74 s at 64). Here LSTMBlockCellGrad gives each step's gate
+//   gradients and the weights' gradient is one matMul over all steps: 0.06 s
+//   and 0.38 s. Half a batch now costs half, which is what replicas need.
 // Only tfjs-node has them (`npm run bench` has the figures); on wasm the
 // decoder keeps its gate loop and training the tfjs LSTM layer.
 import * as tf from '@tensorflow/tfjs';
 
 export const LSTM_CELL = 'BardbotLstmCell';
 export const LSTM_SEQUENCE = 'BardbotLstmSequence';
-export const LSTM_SEQUENCE_GRAD = 'BardbotLstmSequenceGrad';
+export const LSTM_CELL_GRAD = 'BardbotLstmCellGrad';
 
 /** Inputs of the cell kernel: w is [input kernel; recurrent kernel] and b the bias, both in TF's gate order (lstmCellLayout). */
 export interface LstmCellInputs extends tf.NamedTensorInfoMap {
@@ -30,16 +35,21 @@ interface LstmSequenceInputs extends tf.NamedTensorInfoMap {
   b: tf.TensorInfo;
 }
 
-/** What the gradient kernel reads: the forward's inputs, its 7 outputs, and the gradient of h. */
-interface LstmSequenceGradInputs extends LstmSequenceInputs {
+/** What the cell's gradient kernel reads: a step's inputs and outputs (w, b in TF's gate order), and the gradients of its cs and h. */
+interface LstmCellGradInputs extends tf.NamedTensorInfoMap {
+  x: tf.TensorInfo;
+  csPrev: tf.TensorInfo;
+  hPrev: tf.TensorInfo;
+  w: tf.TensorInfo;
+  b: tf.TensorInfo;
   i: tf.TensorInfo;
   cs: tf.TensorInfo;
   f: tf.TensorInfo;
   o: tf.TensorInfo;
   ci: tf.TensorInfo;
   co: tf.TensorInfo;
-  h: tf.TensorInfo;
-  dh: tf.TensorInfo;
+  csGrad: tf.TensorInfo;
+  hGrad: tf.TensorInfo;
 }
 
 type Attr = { name: string; type: number; value: unknown };
@@ -128,21 +138,17 @@ export function registerFusedLstmKernels(): void {
     },
   });
   tf.registerKernel({
-    kernelName: LSTM_SEQUENCE_GRAD,
+    kernelName: LSTM_CELL_GRAD,
     backendName: 'tensorflow',
     kernelFunc: ({ inputs, backend }) => {
-      const { x, w, b, i, cs, f, o, ci, co, h, dh } = inputs as LstmSequenceGradInputs;
+      const { x, csPrev, hPrev, w, b, i, cs, f, o, ci, co, csGrad, hGrad } = inputs as LstmCellGradInputs;
       const node = backend as unknown as NodeBackend;
-      const noCellGrad = tf.zeros(dh.shape);
-      try {
-        // Outputs: x, cs_prev, h_prev, w, wci, wcf, wco, b gradients.
-        const out = blockLstm(node, 'BlockLSTMGradV2', [floatType(node), noPeephole(node)], x, [w, b, i, cs, f, o, ci, co, h, noCellGrad, dh], 8);
-        const keep = [out[0], out[3], out[7]];
-        tf.dispose(out.filter((t) => !keep.includes(t)));
-        return keep;
-      } finally {
-        noCellGrad.dispose();
-      }
+      return tf.tidy(() => {
+        const none = tf.zeros([csPrev.shape[1]!]);
+        // Outputs: cs_prev, dicfo (the gate pre-activations, TF's gate order), then the unused peephole gradients.
+        const out = node.executeMultipleOutputs('LSTMBlockCellGrad', [floatType(node), noPeephole(node)], [x, csPrev, hPrev, w, none, none, none, b, i, cs, f, o, ci, co, csGrad, hGrad], 5);
+        return [out[0], out[1]];
+      });
     },
   });
 }
@@ -168,18 +174,41 @@ export function lstmCell(inputs: { x: tf.Tensor2D; c: tf.Tensor2D; h: tf.Tensor2
   return tf.engine().runKernel(LSTM_CELL, inputs as unknown as tf.NamedTensorMap) as unknown as [tf.Tensor2D, tf.Tensor2D];
 }
 
+/**
+ * The gradient of a sequence from the forward's saved tensors: the gates'
+ * gradients step by step, backwards (the cell kernel, then the recurrent
+ * matMul), and then the weights' and the input's gradients in one matMul
+ * each over all steps, where the batch's rows and steps make a deep product.
+ */
+function sequenceGrad(dh: tf.Tensor3D, [x, w, b, i, cs, f, o, ci, co, h]: tf.Tensor[]): tf.Tensor[] {
+  const [steps, rows, inputs] = x.shape;
+  const units = h.shape[2]!;
+  const zero = tf.zeros([rows, units]);
+  // The cell kernel takes and gives TF's gate order; lstmCellLayout also maps it back.
+  const [wCell, bCell] = [lstmCellLayout(w), lstmCellLayout(b)];
+  // Transposed once: a transposed operand in every step's matMul costs more than the product.
+  const recurrentT = wCell.slice([inputs, 0], [units, 4 * units]).transpose();
+  const [xs, iS, csS, fS, oS, ciS, coS, hS, dhS] = [x, i, cs, f, o, ci, co, h, dh].map((t) => tf.unstack(t));
+  const gates: tf.Tensor[] = [];
+  let [csGrad, hGrad] = [zero, dhS[steps - 1]];
+  for (let t = steps - 1; t >= 0; t--) {
+    const [csPrev, hPrev] = t > 0 ? [csS[t - 1], hS[t - 1]] : [zero, zero];
+    const inputsOfStep = { x: xs[t], csPrev, hPrev, w: wCell, b: bCell, i: iS[t], cs: csS[t], f: fS[t], o: oS[t], ci: ciS[t], co: coS[t], csGrad, hGrad };
+    [csGrad, gates[t]] = tf.engine().runKernel(LSTM_CELL_GRAD, inputsOfStep as unknown as tf.NamedTensorMap) as unknown as tf.Tensor[];
+    if (t > 0) hGrad = tf.add(dhS[t - 1], tf.matMul(gates[t], recurrentT));
+  }
+  const dGates = tf.concat(gates, 0) as tf.Tensor2D; // [steps * rows, 4 * units], TF's order
+  const hPrevAll = tf.concat([zero.expandDims(0), h.slice([0, 0, 0], [steps - 1, rows, units])], 0);
+  const xh = tf.concat([x, hPrevAll], 2).reshape([steps * rows, inputs + units]) as tf.Tensor2D;
+  const xGrad = tf.matMul(dGates, wCell.slice([0, 0], [inputs, 4 * units]), false, true).reshape([steps, rows, inputs]);
+  return [xGrad, lstmCellLayout(tf.matMul(xh, dGates, true, false)), lstmCellLayout(tf.sum(dGates, 0))];
+}
+
 const sequence = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [x, w, b, save] = args as [tf.Tensor3D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-  const run = (name: string, inputs: tf.NamedTensorMap) => tf.engine().runKernel(name, inputs) as unknown as tf.Tensor[];
-  const outs = run(LSTM_SEQUENCE, { x, w, b });
+  const outs = tf.engine().runKernel(LSTM_SEQUENCE, { x, w, b }) as unknown as tf.Tensor[];
   save([x, w, b, ...outs]);
-  return {
-    value: outs[6] as tf.Tensor3D,
-    gradFunc: (dh: tf.Tensor3D, saved: tf.Tensor[]) => {
-      const [sx, sw, sb, i, cs, f, o, ci, co, h] = saved;
-      return run(LSTM_SEQUENCE_GRAD, { x: sx, w: sw, b: sb, i, cs, f, o, ci, co, h, dh });
-    },
-  };
+  return { value: outs[6] as tf.Tensor3D, gradFunc: (dh: tf.Tensor3D, saved: tf.Tensor[]) => tf.tidy(() => sequenceGrad(dh, saved)) };
 });
 
 /**

@@ -27,9 +27,12 @@ export function oneTensorflowThread(): void {
   }
 }
 
-/** This process's environment for a child that sizes TensorFlow's threads itself: without what oneTensorflowThread() set. */
-export function childEnv(): NodeJS.ProcessEnv {
-  const copy = { ...process.env };
-  for (const name of setHere) delete copy[name];
+/** `env` without the TensorFlow thread variables named (default: both), so that TensorFlow sizes its own pool. */
+export function withoutTensorflowThreads(env: NodeJS.ProcessEnv, names: Iterable<string> = Object.keys(ONE_TENSORFLOW_THREAD)): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  for (const name of names) delete copy[name];
   return copy;
 }
+
+/** This process's environment for a child that sizes TensorFlow's threads itself: without what oneTensorflowThread() set. */
+export const childEnv = (): NodeJS.ProcessEnv => withoutTensorflowThreads(process.env, setHere);

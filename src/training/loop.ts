@@ -11,9 +11,9 @@ import { buildModel, trainingLoss, type Architecture, type TrainingBatch } from 
 import { makeRng, nextSeed } from '../ml/rng.js';
 import { splitCorpus } from '../ml/corpus.js';
 import { Vocabulary } from '../ml/vocab.js';
+import { oneTensorflowThread } from '../runtime/tensorflow-threads.js';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { TrainMeter, type StepReading } from './meter.js';
-import { oneTensorflowThread } from '../runtime/tensorflow-threads.js';
 import { Replicas } from './parallel/coordinator.js';
 import type { TrainConfig } from './settings.js';
 
