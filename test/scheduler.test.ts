@@ -109,6 +109,25 @@ describe('retrain scheduler', () => {
     }
   });
 
+  it('still runs a tick that fires late because the event loop was busy (node-cron alone drops it after 1 s)', async () => {
+    // Every 4 s; the loop is blocked from just before a slot until 2.5 s after it (node-cron reads whole seconds: 2 s late).
+    const runner = fakeRunner();
+    const s = new RetrainScheduler({ cron: '*/4 * * * * *', runner });
+    try {
+      await s.start();
+      let slot = Math.ceil(Date.now() / 4000) * 4000;
+      if (slot - Date.now() < 300) slot += 4000;
+      await new Promise((resolve) => setTimeout(resolve, slot - Date.now() - 200));
+      while (Date.now() < slot + 2500); // busy, as a loaded machine or a long synchronous task would be
+      // The late tick runs as soon as the loop is free, before the next slot (slot + 4 s).
+      await waitFor(() => runner.started.length >= 1, 1000, 'the late tick to run');
+      expect(Date.now()).toBeLessThan(slot + 4000);
+    } finally {
+      s.stop();
+    }
+    expect(runner.started).toEqual(['schedule']);
+  });
+
   it('skips a tick that comes while a run is going', async () => {
     // Every second; each run lasts 2.5 s, so the ticks in between find it busy.
     const runner = fakeRunner(undefined, 2500);

@@ -43,6 +43,14 @@ const cronLogger: Logger = {
   debug: (m, err) => cronLog.debug({ err }, text(m)),
 };
 
+/**
+ * How late a tick may fire and still run. node-cron's default, 1 s, drops a
+ * tick whose timer a busy machine delayed by more (with a warning), and a
+ * nightly run dropped that way waits a day. node-cron never runs a slot once
+ * the next one is due, so a frequent schedule cannot run twice.
+ */
+const LATE_TICK_TOLERANCE_MS = 10 * 60_000;
+
 export class RetrainScheduler {
   private readonly task: ScheduledTask;
   private readonly seconds: number[];
@@ -53,7 +61,7 @@ export class RetrainScheduler {
     if (problem) throw new Error(`retrain schedule: ${problem}`);
     this.now = opts.now ?? (() => new Date());
     this.seconds = parse(opts.cron).second;
-    this.task = createTask(opts.cron, () => this.fire('schedule'), { name: 'retrain', timezone: opts.timezone, logger: cronLogger });
+    this.task = createTask(opts.cron, () => this.fire('schedule'), { name: 'retrain', timezone: opts.timezone, logger: cronLogger, missedExecutionTolerance: LATE_TICK_TOLERANCE_MS });
   }
 
   /** Starts the schedule, then catches up once if the last scheduled run was missed. */

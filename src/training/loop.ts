@@ -114,11 +114,10 @@ const askedWorkers = (workers: number | undefined) => workers ?? availableParall
 
 /**
  * Worker threads for a run: the setting, else one per core, never more than
- * rows in a batch. Measured on 2 cores (2x512): on wasm, where an op always
- * runs on one thread, two replicas train 1.33x one thread; on tfjs-node, at
- * the shipped batch of 128, two replicas with TensorFlow on one thread each
- * train 1.03-1.09x one worker on TensorFlow's own two threads (at batch 64,
- * 0.95x), so replicas there too.
+ * rows in a batch. Measured on 2 cores (2x512, batch 64, `npm run bench`): on
+ * wasm, where an op always runs on one thread, two replicas train 1.36x one
+ * thread; on tfjs-node, with TensorFlow on one thread each, 1.34x one thread
+ * and 1.4x one worker on TensorFlow's own two threads (1.63x at batch 128).
  */
 export function workersFor(c: TrainConfig): number {
   return Math.max(1, Math.min(askedWorkers(c.workers), c.batchSize));
