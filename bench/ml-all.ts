@@ -1,9 +1,11 @@
-// Every ml figure for each backend side by side: each backend runs in a child
-// process of its own (a process has one tfjs backend, and the two must not
-// share the cores while measuring), one after the other.
+// Every ml figure for each backend side by side: each backend runs in child
+// processes of its own (a process has one tfjs backend, and the two must not
+// share the cores while measuring), one after the other: generation set up as
+// the bot's workers are, training as the trainer is (glibc's thresholds differ).
 import { once } from 'node:events';
 import { BACKENDS } from '../src/ml/backend-names.js';
 import { forkModule, moduleUrl } from '../src/runtime/entry.js';
+import { withoutMallocTuning } from '../src/runtime/malloc.js';
 import { ONE_TENSORFLOW_THREAD } from '../src/runtime/tensorflow-threads.js';
 import type { Row } from './ml.js';
 
@@ -26,7 +28,8 @@ export async function benchMl(modelsDir = 'models', name = 'shakespeare'): Promi
   for (const backend of BACKENDS.filter((b) => b !== 'cpu')) {
     // tfjs-node as the bot and replicated training run it (runtime/tensorflow-threads.ts).
     const env = backend === 'tensorflow' ? { ...process.env, ...ONE_TENSORFLOW_THREAD } : process.env;
-    for (const { what, value } of await measureIn([backend, modelsDir, name], env)) table.set(what, { ...(table.get(what) ?? { what }), [backend]: value });
+    const rows = [...(await measureIn([backend, modelsDir, name, 'generation'], env)), ...(await measureIn([backend, modelsDir, name, 'training'], withoutMallocTuning(env)))];
+    for (const { what, value } of rows) table.set(what, { ...(table.get(what) ?? { what }), [backend]: value });
   }
   return [...table.values()];
 }

@@ -91,8 +91,8 @@ async function trainingSpeeds(arch: LoadedModel['metadata']['architecture']): Pr
   return { shipped: await trainCharsPerSec(arch, TRAINING_BUDGET), ...(bar && { bar: await trainCharsPerSec(bar, TRAINING_BUDGET) }) };
 }
 
-/** Training speed alone (a child process of benchMlOn runs it with TensorFlow on one thread). */
-export async function benchTrainingOn(backend: BackendName, modelsDir: string, name: string): Promise<Row[]> {
+/** Training speed alone (benchTrainingOn runs it in a child process, on TensorFlow's own threads). */
+export async function benchTrainingSpeedOn(backend: BackendName, modelsDir: string, name: string): Promise<Row[]> {
   await initBackend('train', backend);
   const { metadata } = (await new ModelRegistry(modelsDir).resolveServable(name)).ref;
   const { shipped, bar } = await trainingSpeeds(metadata.architecture);
@@ -119,8 +119,8 @@ async function parallelTrainCharsPerSec(arch: LoadedModel['metadata']['architect
   }
 }
 
-/** Every ml figure on `backend`; throws if it cannot initialise. */
-export async function benchMlOn(backend: BackendName, modelsDir: string, name: string): Promise<Row[]> {
+/** The generation figures on `backend`, in a process set up as the bot's generation workers are; throws if it cannot initialise. */
+export async function benchGenerationOn(backend: BackendName, modelsDir: string, name: string): Promise<Row[]> {
   await initBackend('generate', backend);
   const { ref, ...m } = await loadFromRegistry(new ModelRegistry(modelsDir), name);
   const rows: Row[] = [{ what: 'model', value: `${ref.name} ${ref.version} (${m.metadata.architecture.layers}x${m.metadata.architecture.units} LSTM)` }];
@@ -163,13 +163,20 @@ export async function benchMlOn(backend: BackendName, modelsDir: string, name: s
   best(3, step);
   const stepMs = best(10, step) * 1000;
   rows.push({ what: `one decode step of ${burstRows} rows (best of 10)`, value: `${stepMs.toFixed(1)} ms, ${((burstRows * 1000) / stepMs).toFixed(0)} chars/s` });
+  return rows;
+}
 
-  const { shipped: trained, bar } = await trainingSpeeds(m.metadata.architecture);
+/** The training figures of the shipped architecture on `backend`, in a process set up as the trainer is; throws if it cannot initialise. */
+export async function benchTrainingOn(backend: BackendName, modelsDir: string, name: string): Promise<Row[]> {
+  await initBackend('train', backend);
+  const { metadata } = (await new ModelRegistry(modelsDir).resolveServable(name)).ref;
+  const arch = metadata.architecture;
+  const rows: Row[] = [];
+  const { shipped: trained, bar } = await trainingSpeeds(arch);
   rows.push({ what: 'training seq 64 × batch 64, 1 thread (wasm: bardbot kernels; tfjs-node: fused BlockLSTM)', value: `${trained.toFixed(0)} chars/s` });
   if (bar !== undefined) rows.push({ what: 'training 2x256 (bar ≥ 5,000 chars/s)', value: `${bar.toFixed(0)} chars/s` });
   const workers = workersFor({ ...DEFAULT_TRAIN_CONFIG, workers: availableParallelism() });
   if (workers > 1) {
-    const arch = m.metadata.architecture;
     const parallel = await parallelTrainCharsPerSec(arch, workers);
     // What limits the ratio: a replica's own cost (thread, messages, the
     // shared-buffer copies) at the full batch, then at its share alone, so
@@ -177,7 +184,7 @@ export async function benchMlOn(backend: BackendName, modelsDir: string, name: s
     const one = await parallelTrainCharsPerSec(arch, 1);
     const share = await parallelTrainCharsPerSec(arch, 1, 64 / workers);
     // The shipped model's own batch: each replica's share is larger, and so more efficient.
-    const shippedBatch = Number(m.metadata.training.config.batchSize) || 64;
+    const shippedBatch = Number(metadata.training.config.batchSize) || 64;
     const atShipped = shippedBatch === 64 ? undefined : { all: await parallelTrainCharsPerSec(arch, workers, shippedBatch), one: await parallelTrainCharsPerSec(arch, 1, shippedBatch) };
     rows.push(
       { what: `training seq 64 × batch 64, ${workers} replica threads (data-parallel, the default)`, value: `${parallel.toFixed(0)} chars/s` },
@@ -196,7 +203,7 @@ export async function benchMlOn(backend: BackendName, modelsDir: string, name: s
   }
   if (backend === 'tensorflow') {
     // This process runs TensorFlow on one thread, as the bot and replicated training do; the alternative is TensorFlow's own threads, in a process of its own.
-    const own = await measureIn([backend, modelsDir, name, 'training'], withoutTensorflowThreads(process.env));
+    const own = await measureIn([backend, modelsDir, name, 'training-speed'], withoutTensorflowThreads(process.env));
     const threads = Number(own.find((r) => r.what === 'shipped')?.value);
     rows.push({
       what: `training seq 64 × batch 64, 1 worker on TensorFlow's own ${availableParallelism()} threads`,
@@ -205,7 +212,7 @@ export async function benchMlOn(backend: BackendName, modelsDir: string, name: s
   }
   if (backend === 'wasm') {
     restoreStockKernels();
-    const stock = await trainCharsPerSec(m.metadata.architecture, { steps: 1, seconds: 0 });
+    const stock = await trainCharsPerSec(arch, { steps: 1, seconds: 0 });
     registerWasmKernels();
     rows.push(
       { what: 'training seq 64 × batch 64, stock wasm kernels', value: `${stock.toFixed(0)} chars/s` },

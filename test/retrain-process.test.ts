@@ -2,7 +2,7 @@
 // over IPC, one run at a time (here and across processes), cancel, shutdown,
 // a trainer SIGKILLed mid-run, and a bot that dies mid-run.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,9 +47,16 @@ describe('retrain controller', () => {
     const c = controller();
     const progress: RunProgress[] = [];
     c.on('progress', (p) => progress.push(p));
-    const { done, pid } = await startTraining(c, { trigger: 'admin', userId: '123456789012345678', epochs: 2 });
+    // The bot runs with scripts/launch.sh's malloc thresholds; the trainer must start with glibc's own (runtime/malloc.ts).
+    const saved = process.env.MALLOC_MMAP_THRESHOLD_;
+    process.env.MALLOC_MMAP_THRESHOLD_ = '4194304';
+    const { done, pid } = await startTraining(c, { trigger: 'admin', userId: '123456789012345678', epochs: 2 }).finally(() => {
+      if (saved === undefined) delete process.env.MALLOC_MMAP_THRESHOLD_;
+      else process.env.MALLOC_MMAP_THRESHOLD_ = saved;
+    });
     expect(pid).not.toBe(process.pid);
     expect(os.getPriority(pid)).toBe(19);
+    if (process.platform === 'linux') expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).not.toContainEqual(expect.stringMatching(/^MALLOC_MMAP_THRESHOLD_=/));
     expect(() => c.start({ trigger: 'schedule' })).toThrow(RetrainBusyError);
     expect(() => c.start({ trigger: 'schedule' })).toThrow(/already running \(admin by 123456789012345678/);
     expect(liveHolder(c.lockFile)?.pid).toBe(pid);

@@ -9,6 +9,8 @@
 // (`npm run bench -- --only burst`, 2 cores). A child process that parallelises
 // through TensorFlow itself (the trainer) starts from childEnv() instead.
 
+import { withoutVariables } from './environment.js';
+
 /** TensorFlow on one thread: its ops run on the thread that calls them. */
 export const ONE_TENSORFLOW_THREAD = { TF_NUM_INTRAOP_THREADS: '1', TF_NUM_INTEROP_THREADS: '1' } as const;
 
@@ -27,12 +29,8 @@ export function oneTensorflowThread(): void {
   }
 }
 
-/** `env` without the TensorFlow thread variables named (default: both), so that TensorFlow sizes its own pool. */
-export function withoutTensorflowThreads(env: NodeJS.ProcessEnv, names: Iterable<string> = Object.keys(ONE_TENSORFLOW_THREAD)): NodeJS.ProcessEnv {
-  const copy = { ...env };
-  for (const name of names) delete copy[name];
-  return copy;
-}
+/** `env` without either TensorFlow thread variable, whoever set them, so that TensorFlow sizes its own pool. */
+export const withoutTensorflowThreads = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => withoutVariables(env, Object.keys(ONE_TENSORFLOW_THREAD));
 
 /** This process's environment for a child that sizes TensorFlow's threads itself: without what oneTensorflowThread() set. */
-export const childEnv = (): NodeJS.ProcessEnv => withoutTensorflowThreads(process.env, setHere);
+export const childEnv = (): NodeJS.ProcessEnv => withoutVariables(process.env, setHere);

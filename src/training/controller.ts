@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { log } from '../log.js';
 import { forkModule, moduleUrl } from '../runtime/entry.js';
+import { withoutMallocTuning } from '../runtime/malloc.js';
 import { childEnv } from '../runtime/tensorflow-threads.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import { liveHolder, releaseIfDead } from './lock.js';
@@ -196,8 +197,8 @@ export class RetrainController extends EventEmitter<Events> {
       train: options.train,
       command: `retrain ${info.id} (${info.trigger}${info.userId ? ` by ${info.userId}` : ''})`,
     };
-    // The trainer parallelises through TensorFlow's threads (or replicas), not the generation pool's one each.
-    const child = forkModule(TRAINER, [], { env: childEnv() });
+    // The trainer sizes TensorFlow's threads itself (replicas, or TensorFlow's own) and keeps glibc's malloc thresholds (runtime/malloc.ts).
+    const child = forkModule(TRAINER, [], { env: withoutMallocTuning(childEnv()) });
     // Set right after fork, before the child starts its threads, which inherit it.
     if (child.pid !== undefined) {
       try {

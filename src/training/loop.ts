@@ -115,9 +115,9 @@ const askedWorkers = (workers: number | undefined) => workers ?? availableParall
 /**
  * Worker threads for a run: the setting, else one per core, never more than
  * rows in a batch. Measured on 2 cores (2x512, batch 64, `npm run bench`): on
- * wasm, where an op always runs on one thread, two replicas train 1.36x one
- * thread; on tfjs-node, with TensorFlow on one thread each, 1.34x one thread
- * and 1.4x one worker on TensorFlow's own two threads (1.63x at batch 128).
+ * wasm, where an op always runs on one thread, two replicas train 1.24-1.36x one
+ * thread; on tfjs-node, with TensorFlow on one thread each, 1.36x one thread
+ * and 1.3x one worker on TensorFlow's own two threads (1.72x at batch 128).
  */
 export function workersFor(c: TrainConfig): number {
   return Math.max(1, Math.min(askedWorkers(c.workers), c.batchSize));
