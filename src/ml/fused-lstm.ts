@@ -80,20 +80,20 @@ const floatType = (node: NodeBackend): Attr => ({ name: 'T', type: node.binding.
 const noPeephole = (node: NodeBackend): Attr => ({ name: 'use_peephole', type: node.binding.TF_ATTR_BOOL, value: false });
 
 /**
- * Runs a BlockLSTM op over all `steps` of x from a zero state. Its first input
- * is an int64 scalar, which tfjs tensors cannot be: it is made (and freed)
- * through the binding, as tfjs-node does for its own int64 inputs.
+ * Runs BlockLSTMV2 over all `steps` of x from a zero state; returns its 7
+ * outputs. Its first input is an int64 scalar, which tfjs tensors cannot be:
+ * it is made (and freed) through the binding, as tfjs-node does for its own
+ * int64 inputs.
  */
-function blockLstm(node: NodeBackend, op: string, attrs: Attr[], x: tf.TensorInfo, rest: tf.TensorInfo[], outputs: number): tf.Tensor[] {
+function blockLstm(node: NodeBackend, attrs: Attr[], x: tf.TensorInfo, w: tf.TensorInfo, b: tf.TensorInfo): tf.Tensor[] {
   const [steps, batch] = x.shape;
-  const units = rest[0].shape[1]! / 4;
+  const units = w.shape[1]! / 4;
   const zeroState = tf.zeros([batch, units]);
   const noPeepholes = tf.zeros([units]);
-  const [w, b, ...after] = rest;
-  const ids = node.getInputTensorIds([x, zeroState, zeroState, w, noPeepholes, noPeepholes, noPeepholes, b, ...after]);
+  const ids = node.getInputTensorIds([x, zeroState, zeroState, w, noPeepholes, noPeepholes, noPeepholes, b]);
   const seqLenMax = node.binding.createTensor([], node.binding.TF_INT64, new Int32Array([steps, 0]));
   try {
-    return node.binding.executeOp(op, attrs, [seqLenMax, ...ids], outputs).map((m) => node.createOutputTensor(m));
+    return node.binding.executeOp('BlockLSTMV2', attrs, [seqLenMax, ...ids], 7).map((m) => node.createOutputTensor(m));
   } finally {
     node.binding.deleteTensor(seqLenMax);
     tf.dispose([zeroState, noPeepholes]);
@@ -134,7 +134,7 @@ export function registerFusedLstmKernels(): void {
       // V2 takes Keras's gate order and no forget bias; cell_clip 0 is no clipping.
       const attrs = [floatType(node), { name: 'cell_clip', type: node.binding.TF_ATTR_FLOAT, value: 0 }, noPeephole(node)];
       // Outputs: i, cs, f, o, ci, co, h, each [time, batch, units].
-      return blockLstm(node, 'BlockLSTMV2', attrs, x, [w, b], 7);
+      return blockLstm(node, attrs, x, w, b);
     },
   });
   tf.registerKernel({
