@@ -23,7 +23,7 @@ describe('shipped model', () => {
     expect(m.metadata.vocab).toHaveLength(65);
     expect(m.metadata.valLoss.nats).toBeLessThanOrEqual(1.5);
     // By this project's own commands: `npm run train`, or the nightly retrainer's warm starts measured by
-    // `npm run bench -- --only warm` (v7: v3 after four; the intermediate versions are not shipped).
+    // `npm run bench -- --only warm` (v9: v8 after one 20-minute run).
     expect(m.metadata.training.command).toMatch(/^npm run (train|bench -- --only warm) /);
   });
 

@@ -173,8 +173,8 @@ describe('the train → save → describe → publish pipeline', () => {
 
 describe('presets', () => {
   it("hold the shipped models' recipes, setting for setting", async () => {
-    expect(presetNames()).toEqual(expect.arrayContaining(['shakespeare-v1', 'shakespeare-v2']));
-    for (const version of ['v1', 'v2']) {
+    expect(presetNames()).toEqual(expect.arrayContaining(['shakespeare-v1', 'shakespeare-v2', 'shakespeare-v8']));
+    for (const version of ['v1', 'v2', 'v8']) {
       const preset = await readPreset(`shakespeare-${version}`);
       const shipped = JSON.parse(await readFile(`models/shakespeare/${version}/metadata.json`, 'utf8'));
       // Every setting the shipped model recorded; settings added since (the warm-start schedule) at their defaults.

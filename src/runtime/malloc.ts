@@ -11,9 +11,12 @@ export interface MallocTuning {
   trimThreshold: string | undefined;
 }
 
+const MMAP_THRESHOLD = 'MALLOC_MMAP_THRESHOLD_';
+const TRIM_THRESHOLD = 'MALLOC_TRIM_THRESHOLD_';
+
 export function mallocTuning(env: NodeJS.ProcessEnv = process.env): MallocTuning {
   const { header } = process.report.getReport() as { header?: { glibcVersionRuntime?: string } };
-  return { glibc: header?.glibcVersionRuntime !== undefined, mmapThreshold: env.MALLOC_MMAP_THRESHOLD_, trimThreshold: env.MALLOC_TRIM_THRESHOLD_ };
+  return { glibc: header?.glibcVersionRuntime !== undefined, mmapThreshold: env[MMAP_THRESHOLD], trimThreshold: env[TRIM_THRESHOLD] };
 }
 
 /**
@@ -24,4 +27,4 @@ export function mallocTuning(env: NodeJS.ProcessEnv = process.env): MallocTuning
  * queue on those faults (2x512, 2 replicas at batch 64: 4,194 against 5,742
  * chars/s; one replica at 32 rows: 2,199 against 2,945).
  */
-export const withoutMallocTuning = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => withoutVariables(env, ['MALLOC_MMAP_THRESHOLD_', 'MALLOC_TRIM_THRESHOLD_']);
+export const withoutMallocTuning = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => withoutVariables(env, [MMAP_THRESHOLD, TRIM_THRESHOLD]);
