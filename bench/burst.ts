@@ -14,6 +14,7 @@ import { Bot } from '../src/discord/bot.js';
 import { forkModule, moduleUrl } from '../src/runtime/entry.js';
 import type { HostMessage, HostOptions, HostRequest, HostResults } from './fake-host.js';
 import type { Row } from './ml.js';
+import { ms, percentile } from './stats.js';
 
 const TOKEN = 'bench.token.burst';
 
@@ -148,9 +149,6 @@ export async function scratchRegistry(modelsDir: string): Promise<{ root: string
   await cp(modelsDir, models, { recursive: true });
   return { root, models };
 }
-
-export const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
-export const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : '∞');
 
 /** Asks the fake for one /shakespeare and waits (bounded) for the reply's text. */
 export function ask(b: BurstBot, seed: string, length: number): Promise<string> {

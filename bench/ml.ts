@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, type BackendName } from '../src/ml/backend.js';
 import { generate } from '../src/ml/generate.js';
 import { registerWasmKernels, restoreStockKernels } from '../src/ml/kernels.js';
-import { buildModel, trainingLoss } from '../src/ml/model.js';
+import { buildModel, trainingLoss, type Architecture } from '../src/ml/model.js';
 import { makeRng } from '../src/ml/rng.js';
 import { sample } from '../src/ml/sampling.js';
 import { loadFromRegistry, type LoadedModel } from '../src/registry/loader.js';
@@ -16,6 +16,7 @@ import { Replicas } from '../src/training/parallel/coordinator.js';
 import { DEFAULT_TRAIN_CONFIG } from '../src/training/settings.js';
 import { withoutTensorflowThreads } from '../src/runtime/tensorflow-threads.js';
 import { measureIn } from './ml-all.js';
+import { percentile } from './stats.js';
 
 export interface Row {
   what: string;
@@ -62,33 +63,99 @@ async function stepsPerSec(step: () => unknown, { steps, seconds: minSeconds }: 
   return done / seconds(t0);
 }
 
-/** The training step's forward and backward (trainingLoss: on tfjs-node the fused sequence op) with Adam, on one fixed batch. */
-async function trainCharsPerSec(arch: LoadedModel['metadata']['architecture'], budget: Budget): Promise<number> {
+/** A training setup under measurement: one step on its fixed batch, which trains `charsPerStep` characters. */
+interface Trainer {
+  charsPerStep: number;
+  step(): unknown;
+  close(): Promise<void>;
+}
+
+const SEQ_LEN = 64;
+
+/** The single-thread training step (trainingLoss, on tfjs-node the fused sequence op, with Adam) on one fixed batch of `b` rows, on this thread. */
+function threadTrainer(arch: Architecture, b = 64): Trainer {
   const model = buildModel(arch, 1);
   const optimizer = tf.train.adam(1e-3);
-  const [b, t] = [64, 64];
-  const ids = tf.randomUniform([b, t + 1], 0, arch.vocabSize, 'int32', 3);
-  const x = tf.tidy(() => tf.oneHot(ids.slice([0, 0], [b, t]), arch.vocabSize).toFloat()) as tf.Tensor3D;
-  const y = ids.slice([0, 1], [b, t]) as tf.Tensor2D;
+  const ids = tf.randomUniform([b, SEQ_LEN + 1], 0, arch.vocabSize, 'int32', 3);
+  const x = tf.tidy(() => tf.oneHot(ids.slice([0, 0], [b, SEQ_LEN]), arch.vocabSize).toFloat()) as tf.Tensor3D;
+  const y = ids.slice([0, 1], [b, SEQ_LEN]) as tf.Tensor2D;
   let dropoutSeed = 0;
-  const stepOnce = () => {
+  const step = () => {
     const loss = optimizer.minimize(() => trainingLoss(model, { x, y, dropoutSeed: dropoutSeed++ }), true)!;
     loss.dataSync();
     loss.dispose();
   };
-  stepOnce(); // warm-up
-  const cps = (await stepsPerSec(stepOnce, budget)) * b * t;
-  tf.dispose([model, optimizer, ids, x, y] as never);
-  return cps;
+  step(); // warm-up
+  return { charsPerStep: b * SEQ_LEN, step, close: async () => tf.dispose([model, optimizer, ids, x, y] as never) };
 }
 
+/** The training loop's step (clipped Adam) shared by `workers` replica threads, on one fixed batch of `b` rows. */
+async function replicaTrainer(arch: Architecture, workers: number, b = 64): Promise<Trainer> {
+  const model = buildModel(arch, 1);
+  const optimizer = tf.train.adam(1e-3);
+  let replicas: Replicas | undefined;
+  const close = async () => {
+    await replicas?.terminate();
+    model.dispose();
+    optimizer.dispose();
+  };
+  try {
+    replicas = await Replicas.start(workers, model, optimizer);
+    const rng = makeRng(3);
+    const ids = () => Int32Array.from({ length: b * SEQ_LEN }, () => Math.floor(rng() * arch.vocabSize));
+    const batch = { xs: ids(), ys: ids(), rows: b, seqLen: SEQ_LEN, dropoutSeed: 1 };
+    const step = () => replicas!.step(batch, 1e-3, 5);
+    // Each replica is a fresh isolate: its JIT needs a few steps before the times settle.
+    for (let i = 0; i < 3; i++) await step();
+    return { charsPerStep: b * SEQ_LEN, step, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+const charsPerSec = async (t: Trainer, budget = TRAINING_BUDGET) => (await stepsPerSec(t.step, budget)) * t.charsPerStep;
+
+/** The chars/s of the trainer `start` makes, measured alone; it is closed after. */
+async function measure(start: () => Trainer | Promise<Trainer>, budget = TRAINING_BUDGET): Promise<number> {
+  const t = await start();
+  try {
+    return await charsPerSec(t, budget);
+  } finally {
+    await t.close();
+  }
+}
+
+const ROUNDS = 3;
+
+/**
+ * `faster` against `base` in ROUNDS alternating turns (base, faster, base, …):
+ * each ratio is taken within one round, so a slow spell of this shared
+ * machine lands on both of its sides rather than on one, and the median
+ * round's ratio is the figure. Both are closed after.
+ */
+async function sideBySide(base: Trainer, faster: Trainer): Promise<{ base: number; faster: number; ratio: number; ratios: number[] }> {
+  try {
+    const rounds: { base: number; faster: number }[] = [];
+    for (let i = 0; i < ROUNDS; i++) rounds.push({ base: await charsPerSec(base), faster: await charsPerSec(faster) });
+    const ratios = rounds.map((r) => r.faster / r.base);
+    const median = rounds.find((r) => r.faster / r.base === percentile(ratios, 50))!;
+    return { ...median, ratio: median.faster / median.base, ratios };
+  } finally {
+    await base.close();
+    await faster.close();
+  }
+}
+
+const rounded = (ratios: number[]) => `rounds ${ratios.map((r) => r.toFixed(2)).join(', ')}`;
+
 /** The bar's architecture, 2x256, where the shipped model is another. */
-const barArchitecture = (arch: LoadedModel['metadata']['architecture']) => (arch.layers === 2 && arch.units === 256 ? undefined : { ...arch, layers: 2, units: 256 });
+const barArchitecture = (arch: Architecture) => (arch.layers === 2 && arch.units === 256 ? undefined : { ...arch, layers: 2, units: 256 });
 
 /** Training chars/s of the shipped architecture and, where it is another, of the bar's 2x256. */
-async function trainingSpeeds(arch: LoadedModel['metadata']['architecture']): Promise<{ shipped: number; bar?: number }> {
+async function trainingSpeeds(arch: Architecture): Promise<{ shipped: number; bar?: number }> {
   const bar = barArchitecture(arch);
-  return { shipped: await trainCharsPerSec(arch, TRAINING_BUDGET), ...(bar && { bar: await trainCharsPerSec(bar, TRAINING_BUDGET) }) };
+  return { shipped: await measure(() => threadTrainer(arch)), ...(bar && { bar: await measure(() => threadTrainer(bar)) }) };
 }
 
 /** Training speed alone (benchTrainingOn runs it in a child process, on TensorFlow's own threads). */
@@ -97,26 +164,6 @@ export async function benchTrainingSpeedOn(backend: BackendName, modelsDir: stri
   const { metadata } = (await new ModelRegistry(modelsDir).resolveServable(name)).ref;
   const { shipped, bar } = await trainingSpeeds(metadata.architecture);
   return [{ what: 'shipped', value: shipped.toFixed(0) }, ...(bar === undefined ? [] : [{ what: '2x256', value: bar.toFixed(0) }])];
-}
-
-/** The training loop's step (clipped Adam) shared by `workers` replica threads, on one fixed batch of `b` rows. */
-async function parallelTrainCharsPerSec(arch: LoadedModel['metadata']['architecture'], workers: number, b = 64): Promise<number> {
-  const model = buildModel(arch, 1);
-  const optimizer = tf.train.adam(1e-3);
-  const replicas = await Replicas.start(workers, model, optimizer);
-  try {
-    const t = 64;
-    const rng = makeRng(3);
-    const ids = () => Int32Array.from({ length: b * t }, () => Math.floor(rng() * arch.vocabSize));
-    const batch = { xs: ids(), ys: ids(), rows: b, seqLen: t, dropoutSeed: 1 };
-    // Each replica is a fresh isolate: its JIT needs a few steps before the times settle.
-    for (let i = 0; i < 3; i++) await replicas.step(batch, 1e-3, 5);
-    return (await stepsPerSec(() => replicas.step(batch, 1e-3, 5), TRAINING_BUDGET)) * b * t;
-  } finally {
-    await replicas.terminate();
-    model.dispose();
-    optimizer.dispose();
-  }
 }
 
 /** The generation figures on `backend`, in a process set up as the bot's generation workers are; throws if it cannot initialise. */
@@ -177,24 +224,27 @@ export async function benchTrainingOn(backend: BackendName, modelsDir: string, n
   if (bar !== undefined) rows.push({ what: 'training 2x256 (bar ≥ 5,000 chars/s)', value: `${bar.toFixed(0)} chars/s` });
   const workers = workersFor({ ...DEFAULT_TRAIN_CONFIG, workers: availableParallelism() });
   if (workers > 1) {
-    const parallel = await parallelTrainCharsPerSec(arch, workers);
+    const split = await sideBySide(threadTrainer(arch), await replicaTrainer(arch, workers));
     // What limits the ratio: a replica's own cost (thread, messages, the
     // shared-buffer copies) at the full batch, then at its share alone, so
     // that "share alone" vs "all together" is what the replicas cost each other.
-    const one = await parallelTrainCharsPerSec(arch, 1);
-    const share = await parallelTrainCharsPerSec(arch, 1, 64 / workers);
+    const one = await measure(() => replicaTrainer(arch, 1));
+    const share = await measure(() => replicaTrainer(arch, 1, 64 / workers));
     // The shipped model's own batch: each replica's share is larger, and so more efficient.
     const shippedBatch = Number(metadata.training.config.batchSize) || 64;
-    const atShipped = shippedBatch === 64 ? undefined : { all: await parallelTrainCharsPerSec(arch, workers, shippedBatch), one: await parallelTrainCharsPerSec(arch, 1, shippedBatch) };
+    const atShipped = shippedBatch === 64 ? undefined : await sideBySide(await replicaTrainer(arch, 1, shippedBatch), await replicaTrainer(arch, workers, shippedBatch));
     rows.push(
-      { what: `training seq 64 × batch 64, ${workers} replica threads (data-parallel, the default)`, value: `${parallel.toFixed(0)} chars/s` },
-      { what: `ratio ${workers} replicas / 1 thread (bar ≥ 1.6× at 2)`, value: `${(parallel / trained).toFixed(2)}×` },
+      { what: `training seq 64 × batch 64, ${workers} replica threads (data-parallel, the default)`, value: `${split.faster.toFixed(0)} chars/s (1 thread in the same round: ${split.base.toFixed(0)})` },
+      { what: `ratio ${workers} replicas / 1 thread (bar ≥ 1.6× at 2), median of ${ROUNDS} alternating rounds`, value: `${split.ratio.toFixed(2)}× (${rounded(split.ratios)})` },
       { what: 'profile: 1 replica thread, batch 64 / main thread', value: `${one.toFixed(0)} chars/s, ${(one / trained).toFixed(2)}×` },
       { what: `profile: 1 replica thread, batch ${64 / workers} (its share), alone`, value: `${share.toFixed(0)} chars/s, ${(share / one).toFixed(2)}× batch 64` },
-      { what: `profile: ${workers} replicas together / ${workers} × one share alone`, value: `${(parallel / (workers * share)).toFixed(2)}×` },
+      { what: `profile: ${workers} replicas together / ${workers} × one share alone`, value: `${(split.faster / (workers * share)).toFixed(2)}×` },
       ...(atShipped
         ? [
-            { what: `training at the shipped model's batch (${shippedBatch}), ${workers} replicas / 1 replica`, value: `${atShipped.all.toFixed(0)} / ${atShipped.one.toFixed(0)} chars/s: ${(atShipped.all / atShipped.one).toFixed(2)}×` },
+            {
+              what: `training at the shipped model's batch (${shippedBatch}), ${workers} replicas / 1 replica, median of ${ROUNDS} rounds`,
+              value: `${atShipped.faster.toFixed(0)} / ${atShipped.base.toFixed(0)} chars/s: ${atShipped.ratio.toFixed(2)}× (${rounded(atShipped.ratios)})`,
+            },
           ]
         : []),
     );
@@ -212,7 +262,7 @@ export async function benchTrainingOn(backend: BackendName, modelsDir: string, n
   }
   if (backend === 'wasm') {
     restoreStockKernels();
-    const stock = await trainCharsPerSec(arch, { steps: 1, seconds: 0 });
+    const stock = await measure(() => threadTrainer(arch), { steps: 1, seconds: 0 });
     registerWasmKernels();
     rows.push(
       { what: 'training seq 64 × batch 64, stock wasm kernels', value: `${stock.toFixed(0)} chars/s` },

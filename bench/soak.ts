@@ -19,9 +19,10 @@ import { ModelRegistry } from '../src/registry/registry.js';
 import { ServingManager } from '../src/serving/manager.js';
 import type { WorkerStats } from '../src/serving/pool.js';
 import { WorkerFailedError } from '../src/serving/types.js';
-import { ms, percentile, scratchRegistry, startBurstBot, type BurstBot } from './burst.js';
+import { scratchRegistry, startBurstBot, type BurstBot } from './burst.js';
 import type { SoakOutcome, SoakPlan } from './fake-host.js';
 import type { Row } from './ml.js';
+import { ms, percentile } from './stats.js';
 
 export interface SoakOptions {
   interactions: number;
