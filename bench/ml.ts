@@ -126,28 +126,51 @@ async function measure(start: () => Trainer | Promise<Trainer>, budget = TRAININ
   }
 }
 
+/** Two or more single-replica trainers stepping at once, each on its own full batch: what the machine gives independent trainings side by side. */
+async function independentTrainers(arch: Architecture, copies: number, b = 64): Promise<Trainer> {
+  const all: Trainer[] = [];
+  const close = async () => {
+    for (const t of all) await t.close();
+  };
+  try {
+    for (let i = 0; i < copies; i++) all.push(await replicaTrainer(arch, 1, b));
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { charsPerStep: copies * b * SEQ_LEN, step: () => Promise.all(all.map((t) => t.step())), close };
+}
+
 const ROUNDS = 3;
 
 /**
- * `faster` against `base` in ROUNDS alternating turns (base, faster, base, …):
- * each ratio is taken within one round, so a slow spell of this shared
- * machine lands on both of its sides rather than on one, and the median
- * round's ratio is the figure. Both are closed after.
+ * Each trainer's chars/s in ROUNDS alternating turns (every trainer, then
+ * again): a ratio is taken within one round, so a slow spell of this shared
+ * machine lands on both of its sides rather than on one. All are closed after.
  */
-async function sideBySide(base: Trainer, faster: Trainer): Promise<{ base: number; faster: number; ratio: number; ratios: number[] }> {
+async function sideBySide(trainers: Trainer[]): Promise<number[][]> {
   try {
-    const rounds: { base: number; faster: number }[] = [];
-    for (let i = 0; i < ROUNDS; i++) rounds.push({ base: await charsPerSec(base), faster: await charsPerSec(faster) });
-    const ratios = rounds.map((r) => r.faster / r.base);
-    const median = rounds.find((r) => r.faster / r.base === percentile(ratios, 50))!;
-    return { ...median, ratio: median.faster / median.base, ratios };
+    const rounds: number[][] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const round: number[] = [];
+      for (const t of trainers) round.push(await charsPerSec(t));
+      rounds.push(round);
+    }
+    return rounds;
   } finally {
-    await base.close();
-    await faster.close();
+    for (const t of trainers) await t.close();
   }
 }
 
-const rounded = (ratios: number[]) => `rounds ${ratios.map((r) => r.toFixed(2)).join(', ')}`;
+/** Trainer `k`'s speed over trainer `base`'s in each round, and their median. */
+function ratio(rounds: number[][], k: number, base = 0): { median: number; text: string } {
+  const ratios = rounds.map((r) => r[k] / r[base]);
+  const median = percentile(ratios, 50);
+  return { median, text: `${median.toFixed(2)}× (rounds ${ratios.map((x) => x.toFixed(2)).join(', ')})` };
+}
+
+/** Trainer `k`'s median chars/s over the rounds. */
+const speed = (rounds: number[][], k: number) => `${percentile(rounds.map((r) => r[k]), 50).toFixed(0)} chars/s`;
 
 /** The bar's architecture, 2x256, where the shipped model is another. */
 const barArchitecture = (arch: Architecture) => (arch.layers === 2 && arch.units === 256 ? undefined : { ...arch, layers: 2, units: 256 });
@@ -224,7 +247,8 @@ export async function benchTrainingOn(backend: BackendName, modelsDir: string, n
   if (bar !== undefined) rows.push({ what: 'training 2x256 (bar ≥ 5,000 chars/s)', value: `${bar.toFixed(0)} chars/s` });
   const workers = workersFor({ ...DEFAULT_TRAIN_CONFIG, workers: availableParallelism() });
   if (workers > 1) {
-    const split = await sideBySide(threadTrainer(arch), await replicaTrainer(arch, workers));
+    // The bar's ratio, beside the yardstick it was set by: as many independent trainings at once as there are replicas.
+    const split = await sideBySide([threadTrainer(arch), await replicaTrainer(arch, workers), await independentTrainers(arch, workers)]);
     // What limits the ratio: a replica's own cost (thread, messages, the
     // shared-buffer copies) at the full batch, then at its share alone, so
     // that "share alone" vs "all together" is what the replicas cost each other.
@@ -232,20 +256,17 @@ export async function benchTrainingOn(backend: BackendName, modelsDir: string, n
     const share = await measure(() => replicaTrainer(arch, 1, 64 / workers));
     // The shipped model's own batch: each replica's share is larger, and so more efficient.
     const shippedBatch = Number(metadata.training.config.batchSize) || 64;
-    const atShipped = shippedBatch === 64 ? undefined : await sideBySide(await replicaTrainer(arch, 1, shippedBatch), await replicaTrainer(arch, workers, shippedBatch));
+    const atShipped = shippedBatch === 64 ? undefined : await sideBySide([await replicaTrainer(arch, 1, shippedBatch), await replicaTrainer(arch, workers, shippedBatch)]);
     rows.push(
-      { what: `training seq 64 × batch 64, ${workers} replica threads (data-parallel, the default)`, value: `${split.faster.toFixed(0)} chars/s (1 thread in the same round: ${split.base.toFixed(0)})` },
-      { what: `ratio ${workers} replicas / 1 thread (bar ≥ 1.6× at 2), median of ${ROUNDS} alternating rounds`, value: `${split.ratio.toFixed(2)}× (${rounded(split.ratios)})` },
+      { what: `training seq 64 × batch 64, ${workers} replica threads (data-parallel, the default)`, value: speed(split, 1) },
+      { what: `ratio ${workers} replicas / 1 thread (bar ≥ 1.6× at 2), median of ${ROUNDS} alternating rounds`, value: ratio(split, 1).text },
+      { what: `yardstick: ${workers} independent trainings at once (1 replica, full batch each) / 1 thread, same rounds`, value: ratio(split, 2).text },
+      { what: `ratio ${workers} replicas / ${workers} independent trainings (what splitting a batch costs)`, value: ratio(split, 1, 2).text },
       { what: 'profile: 1 replica thread, batch 64 / main thread', value: `${one.toFixed(0)} chars/s, ${(one / trained).toFixed(2)}×` },
       { what: `profile: 1 replica thread, batch ${64 / workers} (its share), alone`, value: `${share.toFixed(0)} chars/s, ${(share / one).toFixed(2)}× batch 64` },
-      { what: `profile: ${workers} replicas together / ${workers} × one share alone`, value: `${(split.faster / (workers * share)).toFixed(2)}×` },
+      { what: `profile: ${workers} replicas together / ${workers} × one share alone`, value: `${(percentile(split.map((r) => r[1]), 50) / (workers * share)).toFixed(2)}×` },
       ...(atShipped
-        ? [
-            {
-              what: `training at the shipped model's batch (${shippedBatch}), ${workers} replicas / 1 replica, median of ${ROUNDS} rounds`,
-              value: `${atShipped.faster.toFixed(0)} / ${atShipped.base.toFixed(0)} chars/s: ${atShipped.ratio.toFixed(2)}× (${rounded(atShipped.ratios)})`,
-            },
-          ]
+        ? [{ what: `training at the shipped model's batch (${shippedBatch}), ${workers} replicas / 1 replica, median of ${ROUNDS} rounds`, value: `${speed(atShipped, 1)}: ${ratio(atShipped, 1).text}` }]
         : []),
     );
   } else {

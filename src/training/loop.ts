@@ -114,10 +114,12 @@ const askedWorkers = (workers: number | undefined) => workers ?? availableParall
 
 /**
  * Worker threads for a run: the setting, else one per core, never more than
- * rows in a batch. Measured on 2 cores (2x512, batch 64, `npm run bench`): on
- * wasm, where an op always runs on one thread, two replicas train 1.24-1.36x one
- * thread; on tfjs-node, with TensorFlow on one thread each, 1.36x one thread
- * and 1.3x one worker on TensorFlow's own two threads (1.72x at batch 128).
+ * rows in a batch. Measured on 2 cores (2x512, `npm run bench`, four runs): on
+ * tfjs-node, with TensorFlow on one thread each, two replicas train 1.3-2.0x one
+ * thread at batch 64 (within 4 % of two independent trainings side by side) and
+ * 1.4-2.1x one replica at batch 128, while one worker on TensorFlow's own two
+ * threads trains 0.86-1.11x one thread; on wasm, where an op always runs on one
+ * thread, replicas give 1.06-1.44x.
  */
 export function workersFor(c: TrainConfig): number {
   return Math.max(1, Math.min(askedWorkers(c.workers), c.batchSize));
