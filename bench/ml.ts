@@ -162,15 +162,14 @@ async function sideBySide(trainers: Trainer[]): Promise<number[][]> {
   }
 }
 
-/** Trainer `k`'s speed over trainer `base`'s in each round, and their median. */
-function ratio(rounds: number[][], k: number, base = 0): { median: number; text: string } {
-  const ratios = rounds.map((r) => r[k] / r[base]);
-  const median = percentile(ratios, 50);
-  return { median, text: `${median.toFixed(2)}× (rounds ${ratios.map((x) => x.toFixed(2)).join(', ')})` };
-}
-
 /** Trainer `k`'s median chars/s over the rounds. */
-const speed = (rounds: number[][], k: number) => `${percentile(rounds.map((r) => r[k]), 50).toFixed(0)} chars/s`;
+const median = (rounds: number[][], k: number) => percentile(rounds.map((r) => r[k]), 50);
+
+/** Trainer `k`'s speed over trainer `base`'s: the median round's ratio, then every round's. */
+function ratio(rounds: number[][], k: number, base = 0): string {
+  const ratios = rounds.map((r) => r[k] / r[base]);
+  return `${percentile(ratios, 50).toFixed(2)}× (rounds ${ratios.map((x) => x.toFixed(2)).join(', ')})`;
+}
 
 /** The bar's architecture, 2x256, where the shipped model is another. */
 const barArchitecture = (arch: Architecture) => (arch.layers === 2 && arch.units === 256 ? undefined : { ...arch, layers: 2, units: 256 });
@@ -258,15 +257,15 @@ export async function benchTrainingOn(backend: BackendName, modelsDir: string, n
     const shippedBatch = Number(metadata.training.config.batchSize) || 64;
     const atShipped = shippedBatch === 64 ? undefined : await sideBySide([await replicaTrainer(arch, 1, shippedBatch), await replicaTrainer(arch, workers, shippedBatch)]);
     rows.push(
-      { what: `training seq 64 × batch 64, ${workers} replica threads (data-parallel, the default)`, value: speed(split, 1) },
-      { what: `ratio ${workers} replicas / 1 thread (bar ≥ 1.6× at 2), median of ${ROUNDS} alternating rounds`, value: ratio(split, 1).text },
-      { what: `yardstick: ${workers} independent trainings at once (1 replica, full batch each) / 1 thread, same rounds`, value: ratio(split, 2).text },
-      { what: `ratio ${workers} replicas / ${workers} independent trainings (what splitting a batch costs)`, value: ratio(split, 1, 2).text },
+      { what: `training seq 64 × batch 64, ${workers} replica threads (data-parallel, the default)`, value: `${median(split, 1).toFixed(0)} chars/s` },
+      { what: `ratio ${workers} replicas / 1 thread (bar ≥ 1.6× at 2), median of ${ROUNDS} alternating rounds`, value: ratio(split, 1) },
+      { what: `yardstick: ${workers} independent trainings at once (1 replica, full batch each) / 1 thread, same rounds`, value: ratio(split, 2) },
+      { what: `ratio ${workers} replicas / ${workers} independent trainings (what splitting a batch costs)`, value: ratio(split, 1, 2) },
       { what: 'profile: 1 replica thread, batch 64 / main thread', value: `${one.toFixed(0)} chars/s, ${(one / trained).toFixed(2)}×` },
       { what: `profile: 1 replica thread, batch ${64 / workers} (its share), alone`, value: `${share.toFixed(0)} chars/s, ${(share / one).toFixed(2)}× batch 64` },
-      { what: `profile: ${workers} replicas together / ${workers} × one share alone`, value: `${(percentile(split.map((r) => r[1]), 50) / (workers * share)).toFixed(2)}×` },
+      { what: `profile: ${workers} replicas together / ${workers} × one share alone`, value: `${(median(split, 1) / (workers * share)).toFixed(2)}×` },
       ...(atShipped
-        ? [{ what: `training at the shipped model's batch (${shippedBatch}), ${workers} replicas / 1 replica, median of ${ROUNDS} rounds`, value: `${speed(atShipped, 1)}: ${ratio(atShipped, 1).text}` }]
+        ? [{ what: `training at the shipped model's batch (${shippedBatch}), ${workers} replicas / 1 replica, median of ${ROUNDS} rounds`, value: `${median(atShipped, 1).toFixed(0)} chars/s: ${ratio(atShipped, 1)}` }]
         : []),
     );
   } else {
